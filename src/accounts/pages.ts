@@ -1,0 +1,98 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { clearSessionCookie, currentMember, requireMember, member, setSessionCookie } from '../platform/web/auth.js';
+import { field, fields, handleForm, renderPage } from '../platform/web/pages.js';
+import { requestMeta } from '../platform/web/request-meta.js';
+import { toAppError } from '../platform/web/problems.js';
+
+/** /signup, /verify-email, /account and /account/close: the same services as the API. */
+export const accountPages: FastifyPluginAsync = async (app) => {
+  const { accounts, config } = app.verity;
+  const csrf = { preValidation: app.csrfProtection };
+  const signedIn = { preHandler: requireMember };
+
+  app.get('/signup', async (request, reply) => {
+    if (await currentMember(request)) return reply.redirect('/account', 303);
+    return renderPage(request, reply, 'signup', { title: 'Create your account', values: { roles: ['freelancer'] } });
+  });
+
+  app.post('/signup', csrf, async (request, reply) => {
+    const input = {
+      email: field(request.body, 'email'),
+      username: field(request.body, 'username'),
+      password: field(request.body, 'password'),
+      country: field(request.body, 'country'),
+      roles: fields(request.body, 'roles'),
+      fullName: field(request.body, 'fullName') || undefined,
+    };
+    const { password: _password, ...kept } = input;
+    return handleForm(request, reply, { template: 'signup', title: 'Create your account', values: kept }, async () => {
+      const { issued } = await accounts.signUp(input, requestMeta(request));
+      setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
+      return '/account';
+    });
+  });
+
+  app.get('/verify-email', async (request, reply) => {
+    const token = (request.query as { token?: unknown }).token;
+    try {
+      if (typeof token !== 'string') throw new Error('missing token');
+      await accounts.verifyEmail(token, requestMeta(request));
+      return renderPage(request, reply, 'message', {
+        title: 'E-mail verified',
+        ok: true,
+        detail: 'Thank you: your e-mail address is verified.',
+        next: { href: '/account', label: 'Go to your account' },
+      });
+    } catch (error) {
+      const appError = toAppError(error);
+      return renderPage(request, reply, 'message', {
+        title: 'Link expired or invalid',
+        ok: false,
+        detail: appError.code === 'internal_error' ? 'This link is invalid, already used or expired.' : appError.detail,
+        next: { href: '/account', label: 'Ask for a new link from your account' },
+      }, appError.status >= 500 ? 410 : appError.status);
+    }
+  });
+
+  app.get('/account', signedIn, async (request, reply) => {
+    const { account } = member(request);
+    const query = request.query as Record<string, unknown>;
+    return renderPage(request, reply, 'account', {
+      title: 'Your account',
+      values: { fullName: account.full_name ?? '', country: account.country, roles: account.roles },
+      saved: query.saved === '1',
+      sent: query.sent === '1',
+    });
+  });
+
+  app.post('/account', { ...csrf, ...signedIn }, async (request, reply) => {
+    const values = { fullName: field(request.body, 'fullName'), country: field(request.body, 'country'), roles: fields(request.body, 'roles') };
+    return handleForm(request, reply, { template: 'account', title: 'Your account', values }, async () => {
+      await accounts.updateProfile(member(request).account.id, values, requestMeta(request));
+      return '/account?saved=1';
+    });
+  });
+
+  app.post('/account/email-verification', { ...csrf, ...signedIn }, async (request, reply) => {
+    const { account } = member(request);
+    return handleForm(request, reply, { template: 'account', title: 'Your account', values: accountValues(request) }, async () => {
+      await accounts.resendVerification(account.id);
+      return '/account?sent=1';
+    });
+  });
+
+  app.post('/account/close', { ...csrf, ...signedIn }, async (request, reply) => {
+    const { account, session } = member(request);
+    const sessions = await app.verity.sessions.list(account.id, session.id);
+    return handleForm(request, reply, { template: 'security', title: 'Security', values: {}, extra: { sessions } }, async () => {
+      await accounts.close(account.id, field(request.body, 'password'), requestMeta(request));
+      clearSessionCookie(reply, config.production);
+      return '/?closed=1';
+    });
+  });
+};
+
+function accountValues(request: FastifyRequest) {
+  const { account } = member(request);
+  return { fullName: account.full_name ?? '', country: account.country, roles: account.roles };
+}

@@ -1,0 +1,53 @@
+import { sql, type Kysely } from 'kysely';
+import type { AccountRow, AccountUpdate, DB, NewAccount } from '../platform/db/schema.js';
+
+export async function insertAccount(db: Kysely<DB>, account: NewAccount): Promise<AccountRow> {
+  return db.insertInto('accounts').values(account).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findAccountById(db: Kysely<DB>, id: string): Promise<AccountRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** A live account by username or e-mail, case-insensitively. */
+export async function findLiveAccountByLogin(db: Kysely<DB>, login: string): Promise<AccountRow | undefined> {
+  const lowered = login.trim().toLowerCase();
+  const column = lowered.includes('@') ? 'email' : 'username';
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where(sql`lower(${sql.ref(column)})`, '=', lowered)
+    .where('status', '<>', 'closed')
+    .executeTakeFirst();
+}
+
+export async function emailInUse(db: Kysely<DB>, email: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where(sql`lower(email)`, '=', email.toLowerCase())
+    .where('status', '<>', 'closed')
+    .executeTakeFirst();
+  return !!row;
+}
+
+export async function usernameInUse(db: Kysely<DB>, username: string): Promise<boolean> {
+  const row = await db.selectFrom('accounts').select('id').where(sql`lower(username)`, '=', username.toLowerCase()).executeTakeFirst();
+  return !!row;
+}
+
+export async function updateAccount(db: Kysely<DB>, id: string, changes: AccountUpdate): Promise<AccountRow> {
+  return db.updateTable('accounts').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function staffRolesOf(db: Kysely<DB>, accountId: string): Promise<string[]> {
+  const rows = await db.selectFrom('staff_roles').select('role').where('account_id', '=', accountId).orderBy('role').execute();
+  return rows.map((r) => r.role);
+}
+
+const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids arrive from URLs; a malformed one must be "not found", not a database error. */
+export function isUuid(value: string): boolean {
+  return uuidRe.test(value);
+}

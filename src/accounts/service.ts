@@ -1,0 +1,205 @@
+import type { Kysely } from 'kysely';
+import { recordAudit, type RequestMeta } from '../platform/audit.js';
+import type { Clock } from '../platform/clock.js';
+import type { Random } from '../platform/crypto.js';
+import { isUniqueViolation, type Db } from '../platform/db/database.js';
+import type { AccountRow, DB, Role } from '../platform/db/schema.js';
+import { AppError, invalid, type FieldError } from '../platform/errors.js';
+import type { Outbox } from '../platform/messaging/outbox.js';
+import type { RateLimiter } from '../platform/ratelimit.js';
+import type { Secrets } from '../platform/secrets.js';
+import { consumeToken, issueToken, revokeTokens } from '../platform/tokens.js';
+import type { IssuedSession, SessionService } from '../sessions/service.js';
+import { hashPassword, passwordWeaknesses, verifyPassword } from './password.js';
+import * as q from './queries.js';
+import { checkCountry, checkEmail, checkFullName, checkRoles, checkUsername, normalizeEmail } from './rules.js';
+import { toAccountView, type AccountView } from './view.js';
+
+export interface SignUpInput {
+  email: string;
+  username: string;
+  password: string;
+  country: string;
+  roles: string[];
+  fullName?: string | undefined;
+}
+
+export interface ProfileChanges {
+  roles?: string[] | undefined;
+  fullName?: string | undefined;
+  country?: string | undefined;
+}
+
+export interface AccountDeps {
+  db: Db;
+  clock: Clock;
+  random: Random;
+  secrets: Secrets;
+  limiter: RateLimiter;
+  outbox: Outbox;
+  sessions: SessionService;
+  publicUrl: string;
+}
+
+export class AccountService {
+  constructor(private readonly deps: AccountDeps) {}
+
+  async signUp(input: SignUpInput, meta: RequestMeta): Promise<{ account: AccountRow; issued: IssuedSession }> {
+    const { db, clock, limiter, outbox } = this.deps;
+    const email = normalizeEmail(input.email);
+    const username = input.username.trim();
+    const country = input.country.trim().toUpperCase();
+    const errors: FieldError[] = [];
+    checkEmail(email, errors);
+    checkUsername(username, errors);
+    checkCountry(country, errors);
+    const roles = checkRoles(input.roles, errors);
+    const fullName = input.fullName?.trim() || null;
+    if (fullName) checkFullName(fullName, errors);
+    if (errors.length) throw invalid(errors);
+
+    if (meta.ip) await limiter.consume('signup_ip', meta.ip);
+
+    const reasons = passwordWeaknesses(input.password, { username, email });
+    if (reasons.length) throw weak(reasons);
+    // Friendly checks first; the unique indexes below settle any race.
+    if (await q.emailInUse(db, email)) throw new AppError('email_taken');
+    if (await q.usernameInUse(db, username)) throw new AppError('username_taken');
+
+    const passwordHash = await hashPassword(input.password);
+    const now = clock.now();
+    try {
+      const result = await db.transaction().execute(async (trx) => {
+        const account = await q.insertAccount(trx, {
+          email,
+          username,
+          full_name: fullName,
+          country,
+          roles,
+          password_hash: passwordHash,
+          email_verified_at: null,
+          created_at: now,
+          updated_at: now,
+          closed_at: null,
+        });
+        await this.sendVerification(trx, account);
+        const issued = await this.deps.sessions.create(trx, account.id, meta);
+        await recordAudit(trx, now, { event: 'account.created', accountId: account.id, meta, details: { roles } });
+        return { account, issued };
+      });
+      outbox.wake();
+      return result;
+    } catch (error) {
+      if (isUniqueViolation(error, 'accounts_email_key')) throw new AppError('email_taken');
+      if (isUniqueViolation(error, 'accounts_username_key')) throw new AppError('username_taken');
+      throw error;
+    }
+  }
+
+  private async sendVerification(trx: Kysely<DB>, account: AccountRow): Promise<void> {
+    const now = this.deps.clock.now();
+    await revokeTokens(trx, account.id, 'email_verification', now);
+    const token = await issueToken(trx, {
+      key: this.deps.secrets.tokenKey,
+      random: this.deps.random,
+      now,
+      accountId: account.id,
+      purpose: 'email_verification',
+    });
+    await this.deps.outbox.enqueue(trx, {
+      channel: 'email',
+      to: account.email,
+      template: 'verify-email',
+      data: { username: account.username, link: `${this.deps.publicUrl}/verify-email?token=${encodeURIComponent(token)}` },
+    });
+  }
+
+  /** Sends a fresh verification link; earlier links stop working. */
+  async resendVerification(accountId: string): Promise<void> {
+    const account = await this.get(accountId);
+    if (account.email_verified_at) return;
+    await this.deps.limiter.consume('email_verification_send', account.id);
+    await this.deps.db.transaction().execute((trx) => this.sendVerification(trx, account));
+    this.deps.outbox.wake();
+  }
+
+  async verifyEmail(token: string, meta: RequestMeta): Promise<AccountRow> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    return db.transaction().execute(async (trx) => {
+      const accountId = await consumeToken(trx, { key: this.deps.secrets.tokenKey, now, purpose: 'email_verification', token });
+      const account = accountId ? await q.findAccountById(trx, accountId) : undefined;
+      if (!account || account.status === 'closed') throw new AppError('token_invalid');
+      const updated = await q.updateAccount(trx, account.id, { email_verified_at: account.email_verified_at ?? now, updated_at: now });
+      await recordAudit(trx, now, { event: 'account.email_verified', accountId: account.id, meta });
+      return updated;
+    });
+  }
+
+  async get(accountId: string): Promise<AccountRow> {
+    const account = await q.findAccountById(this.deps.db, accountId);
+    if (!account) throw new AppError('not_found');
+    return account;
+  }
+
+  async view(account: AccountRow): Promise<AccountView> {
+    return toAccountView(this.deps.db, account);
+  }
+
+  async updateProfile(accountId: string, changes: ProfileChanges, meta: RequestMeta): Promise<AccountRow> {
+    const errors: FieldError[] = [];
+    let roles: Role[] | undefined;
+    if (changes.roles !== undefined) roles = checkRoles(changes.roles, errors);
+    const country = changes.country?.trim().toUpperCase();
+    if (country !== undefined) checkCountry(country, errors);
+    const fullName = changes.fullName?.trim();
+    if (fullName) checkFullName(fullName, errors);
+    if (errors.length) throw invalid(errors);
+
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const before = await q.findAccountById(trx, accountId);
+      if (!before) throw new AppError('not_found');
+      const updated = await q.updateAccount(trx, accountId, {
+        ...(roles ? { roles } : {}),
+        ...(country ? { country } : {}),
+        ...(fullName !== undefined ? { full_name: fullName || null } : {}),
+        updated_at: now,
+      });
+      if (roles && roles.slice().sort().join() !== before.roles.slice().sort().join()) {
+        await recordAudit(trx, now, { event: 'account.roles_changed', accountId, meta, details: { from: before.roles, to: roles } });
+      }
+      if (country && country !== before.country) {
+        await recordAudit(trx, now, { event: 'account.updated', accountId, meta, details: { country: { from: before.country, to: country } } });
+      }
+      return updated;
+    });
+  }
+
+  /**
+   * Closes an account after re-checking the password: every session ends and sign-in is
+   * refused from then on. The e-mail becomes free for a new account; the username does not.
+   */
+  async close(accountId: string, password: string, meta: RequestMeta): Promise<void> {
+    const { db, clock, outbox } = this.deps;
+    const account = await this.get(accountId);
+    if (!(await verifyPassword(account.password_hash, password))) {
+      throw new AppError('invalid_credentials', { detail: 'The password is not right.', extra: { errors: [{ path: '/password', message: 'The password is not right.' }] } });
+    }
+    const now = clock.now();
+    await db.transaction().execute(async (trx) => {
+      await q.updateAccount(trx, accountId, { status: 'closed', closed_at: now, updated_at: now });
+      await this.deps.sessions.revokeAll(trx, accountId);
+      await recordAudit(trx, now, { event: 'account.closed', accountId, meta });
+      await outbox.enqueue(trx, { channel: 'email', to: account.email, template: 'account-closed', data: { username: account.username } });
+    });
+    outbox.wake();
+  }
+}
+
+function weak(reasons: string[]): AppError {
+  return new AppError('password_too_weak', {
+    detail: reasons.join(' '),
+    extra: { reasons, errors: [{ path: '/password', message: reasons.join(' ') }] },
+  });
+}

@@ -1,0 +1,168 @@
+import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { findAccountById, findLiveAccountByLogin, isUuid, staffRolesOf } from '../accounts/queries.js';
+import { recordAudit, type RequestMeta } from '../platform/audit.js';
+import type { Clock } from '../platform/clock.js';
+import { constantTimeEqual, randomToken, sha256, sha256Hex, type Random } from '../platform/crypto.js';
+import type { Db } from '../platform/db/database.js';
+import type { StaffRole } from '../platform/db/schema.js';
+import { AppError } from '../platform/errors.js';
+import type { RateLimiter } from '../platform/ratelimit.js';
+
+export const SETUP_TOKEN_FILE = 'admin-setup-token';
+
+export interface ServiceKeyView {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** Staff roles, the first admin's setup token, and the keys other services use on the gate. */
+export class AdminService {
+  constructor(private readonly deps: { db: Db; clock: Clock; random: Random; limiter: RateLimiter }) {}
+
+  async staffRoles(accountId: string): Promise<string[]> {
+    return staffRolesOf(this.deps.db, accountId);
+  }
+
+  async adminExists(): Promise<boolean> {
+    const row = await this.deps.db.selectFrom('staff_roles').select('account_id').where('role', '=', 'admin').limit(1).executeTakeFirst();
+    return !!row;
+  }
+
+  /**
+   * While no admin exists, writes a fresh one-time setup token to DATA_DIR and returns it
+   * (the server logs it). Only its hash is kept in the database.
+   */
+  async prepareSetupToken(dataDir: string): Promise<string | null> {
+    const file = join(dataDir, SETUP_TOKEN_FILE);
+    if (await this.adminExists()) {
+      rmSync(file, { force: true });
+      return null;
+    }
+    const token = randomToken(this.deps.random);
+    const now = this.deps.clock.now();
+    await this.deps.db
+      .insertInto('admin_setup_tokens')
+      .values({ id: 1, token_hash: sha256Hex(token), created_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ token_hash: sha256Hex(token), created_at: now }))
+      .execute();
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, token + '\n', { mode: 0o600 });
+    return token;
+  }
+
+  /** Makes the caller the first admin. The token dies with its first use or once any admin exists. */
+  async setup(accountId: string, token: string, meta: RequestMeta): Promise<void> {
+    if (meta.ip) await this.deps.limiter.consume('admin_setup_ip', meta.ip);
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      // Lock the token row so two concurrent setups cannot both succeed.
+      const row = await trx.selectFrom('admin_setup_tokens').selectAll().where('id', '=', 1).forUpdate().executeTakeFirst();
+      const admin = await trx.selectFrom('staff_roles').select('account_id').where('role', '=', 'admin').limit(1).executeTakeFirst();
+      if (!row || admin || !constantTimeEqual(Buffer.from(row.token_hash, 'hex'), sha256(token))) {
+        throw new AppError('token_invalid', { detail: 'This setup token is invalid, or an administrator already exists.' });
+      }
+      await trx.deleteFrom('admin_setup_tokens').where('id', '=', 1).execute();
+      await trx.insertInto('staff_roles').values({ account_id: accountId, role: 'admin', granted_by: null, granted_at: now }).execute();
+      await recordAudit(trx, now, { event: 'staff.setup', accountId, meta, details: { role: 'admin' } });
+    });
+  }
+
+  async grant(actorId: string, login: string, role: StaffRole, meta: RequestMeta): Promise<{ accountId: string; role: StaffRole }> {
+    const account = await findLiveAccountByLogin(this.deps.db, login);
+    if (!account) throw new AppError('not_found', { detail: 'No account has this username or e-mail.' });
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('staff_roles')
+        .values({ account_id: account.id, role, granted_by: actorId, granted_at: now })
+        .onConflict((oc) => oc.columns(['account_id', 'role']).doNothing())
+        .execute();
+      await recordAudit(trx, now, { event: 'staff.granted', accountId: account.id, actorId, meta, details: { role } });
+    });
+    return { accountId: account.id, role };
+  }
+
+  async revoke(actorId: string, accountId: string, role: string, meta: RequestMeta): Promise<void> {
+    if (!isUuid(accountId) || (role !== 'agent' && role !== 'admin')) throw new AppError('not_found');
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      if (role === 'admin') {
+        const admins = await trx.selectFrom('staff_roles').select('account_id').where('role', '=', 'admin').forUpdate().execute();
+        if (admins.length === 1 && admins[0]!.account_id === accountId) {
+          throw new AppError('forbidden', { detail: 'The last administrator cannot be removed.' });
+        }
+      }
+      const result = await trx.deleteFrom('staff_roles').where('account_id', '=', accountId).where('role', '=', role).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', { detail: 'This account does not hold that role.' });
+      await recordAudit(trx, now, { event: 'staff.revoked', accountId, actorId, meta, details: { role } });
+    });
+  }
+
+  async listStaff(): Promise<Array<{ accountId: string; username: string; email: string; role: string; grantedAt: string }>> {
+    const rows = await this.deps.db
+      .selectFrom('staff_roles')
+      .innerJoin('accounts', 'accounts.id', 'staff_roles.account_id')
+      .select(['staff_roles.account_id', 'accounts.username', 'accounts.email', 'staff_roles.role', 'staff_roles.granted_at'])
+      .orderBy('accounts.username')
+      .execute();
+    return rows.map((r) => ({ accountId: r.account_id, username: r.username, email: r.email, role: r.role, grantedAt: r.granted_at.toISOString() }));
+  }
+
+  /** Creates a service key; the key itself is returned once and only its hash is stored. */
+  async createServiceKey(actorId: string, name: string, meta: RequestMeta): Promise<{ id: string; name: string; key: string }> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 100) {
+      throw new AppError('invalid_request', { extra: { errors: [{ path: '/name', message: 'Give the key a name of 1 to 100 characters.' }] } });
+    }
+    const key = `vk_${randomToken(this.deps.random)}`;
+    const now = this.deps.clock.now();
+    const row = await this.deps.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('service_keys')
+        .values({ name: trimmed, key_hash: sha256Hex(key), created_by: actorId, created_at: now })
+        .returning(['id', 'name'])
+        .executeTakeFirstOrThrow();
+      await recordAudit(trx, now, { event: 'service_key.created', actorId, meta, details: { keyId: inserted.id, name: trimmed } });
+      return inserted;
+    });
+    return { id: row.id, name: row.name, key };
+  }
+
+  async revokeServiceKey(actorId: string, id: string, meta: RequestMeta): Promise<void> {
+    if (!isUuid(id)) throw new AppError('not_found');
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('service_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw new AppError('not_found');
+      await recordAudit(trx, now, { event: 'service_key.revoked', actorId, meta, details: { keyId: id } });
+    });
+  }
+
+  async listServiceKeys(): Promise<ServiceKeyView[]> {
+    const rows = await this.deps.db.selectFrom('service_keys').selectAll().where('revoked_at', 'is', null).orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString(), lastUsedAt: r.last_used_at?.toISOString() ?? null }));
+  }
+
+  async authenticateServiceKey(key: string): Promise<{ id: string; name: string } | null> {
+    if (!key.startsWith('vk_') || key.length > 100) return null;
+    const row = await this.deps.db
+      .selectFrom('service_keys')
+      .select(['id', 'name', 'last_used_at'])
+      .where('key_hash', '=', sha256Hex(key))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return null;
+    const now = this.deps.clock.now();
+    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
+      await this.deps.db.updateTable('service_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    }
+    return { id: row.id, name: row.name };
+  }
+
+  async accountExists(accountId: string): Promise<boolean> {
+    return !!(await findAccountById(this.deps.db, accountId));
+  }
+}

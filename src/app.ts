@@ -1,0 +1,121 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import { createLogger } from './platform/logger.js';
+import { accountPages } from './accounts/pages.js';
+import { accountRoutes } from './accounts/routes.js';
+import { AccountService } from './accounts/service.js';
+import { adminPages } from './admin/pages.js';
+import { adminRoutes } from './admin/routes.js';
+import { AdminService } from './admin/service.js';
+import type { AppContext } from './context.js';
+import type { Config } from './platform/config.js';
+import type { Clock } from './platform/clock.js';
+import type { Random } from './platform/crypto.js';
+import type { Db } from './platform/db/database.js';
+import { createMetrics, type Metrics } from './platform/metrics.js';
+import { Outbox } from './platform/messaging/outbox.js';
+import type { Transports } from './platform/messaging/transport.js';
+import { opsRoutes } from './platform/ops/routes.js';
+import { devOutboxPages, devOutboxRoutes } from './platform/ops/dev-outbox.js';
+import { RateLimiter, type CounterStore } from './platform/ratelimit.js';
+import type { Secrets } from './platform/secrets.js';
+import { registerWebPlatform, newRequestId } from './platform/web/plugins.js';
+import { sessionPages } from './sessions/pages.js';
+import { sessionRoutes } from './sessions/routes.js';
+import { SessionService } from './sessions/service.js';
+import { homePages } from './platform/web/home.js';
+import formbody from '@fastify/formbody';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  random: Random;
+  secrets: Secrets;
+  transports: Transports;
+  counterStore: CounterStore;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const log = deps.logger ?? createLogger(deps.config.logLevel);
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    genReqId: newRequestId,
+    trustProxy: deps.config.trustProxy ?? false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
+    routerOptions: { ignoreTrailingSlash: true },
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+
+  const metrics = deps.metrics ?? createMetrics();
+  const limiter = new RateLimiter(deps.counterStore, deps.clock, deps.config.rateLimit);
+  const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics);
+  const sessions = new SessionService({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    limiter,
+    metrics,
+    policy: { absoluteSeconds: deps.config.sessionAbsoluteSeconds, idleSeconds: deps.config.sessionIdleSeconds },
+  });
+  const accounts = new AccountService({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    sessions,
+    publicUrl: deps.config.publicUrl,
+  });
+  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
+  const context: AppContext = {
+    ...deps,
+    log,
+    metrics,
+    limiter,
+    outbox,
+    sessions,
+    accounts,
+    admin,
+    notices: { forViewer: async () => [] },
+  };
+  app.decorate('verity', context);
+  app.decorateRequest('member', null);
+  app.decorateRequest('serviceKey', null);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await registerWebPlatform(app);
+  await app.register(opsRoutes);
+
+  // The JSON API: JSON bodies only, so a cross-site HTML form can never reach it.
+  await app.register(
+    async (api) => {
+      await api.register(accountRoutes);
+      await api.register(sessionRoutes);
+      await api.register(adminRoutes);
+      if (!deps.config.production) await api.register(devOutboxRoutes);
+    },
+    { prefix: '/v1' },
+  );
+
+  // The pages: HTML forms, CSRF-checked.
+  await app.register(async (web) => {
+    await web.register(formbody, { bodyLimit: BODY_LIMIT });
+    await web.register(homePages);
+    await web.register(accountPages);
+    await web.register(sessionPages);
+    await web.register(adminPages);
+    if (!deps.config.production) await web.register(devOutboxPages);
+  });
+
+  return app;
+}

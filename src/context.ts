@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { AccountService } from './accounts/service.js';
+import type { AdminService } from './admin/service.js';
+import type { Config } from './platform/config.js';
+import type { Clock } from './platform/clock.js';
+import type { Random } from './platform/crypto.js';
+import type { Db } from './platform/db/database.js';
+import type { Metrics } from './platform/metrics.js';
+import type { Outbox } from './platform/messaging/outbox.js';
+import type { RateLimiter } from './platform/ratelimit.js';
+import type { Secrets } from './platform/secrets.js';
+import type { Notice, NoticeViewer } from './platform/web/notices.js';
+import type { SessionService } from './sessions/service.js';
+
+/** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  random: Random;
+  secrets: Secrets;
+  limiter: RateLimiter;
+  outbox: Outbox;
+  metrics: Metrics;
+  log: Logger;
+  accounts: AccountService;
+  sessions: SessionService;
+  admin: AdminService;
+  /** The notices a viewer should see on every page; the notices domain provides it. */
+  notices: { forViewer(viewer: NoticeViewer): Promise<Notice[]> };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    verity: AppContext;
+  }
+}

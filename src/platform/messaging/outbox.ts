@@ -1,0 +1,229 @@
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { addSeconds, type Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import type { Channel, DB, OutboxRow } from '../db/schema.js';
+import type { Metrics } from '../metrics.js';
+import { renderMessage } from './render.js';
+import { TransportError, type Transports } from './transport.js';
+
+export interface NewMessage {
+  channel: Channel;
+  to: string;
+  /** Folder under templates/messages. */
+  template: string;
+  data: Record<string, unknown>;
+}
+
+/** Retry policy: exponential backoff from 2 s, capped at 10 minutes, then give up. */
+export const delivery = {
+  maxAttempts: 8,
+  firstRetrySeconds: 2,
+  maxRetrySeconds: 600,
+  /** A claimed message whose process died is claimed again after this long. */
+  claimSeconds: 60,
+  batchSize: 20,
+} as const;
+
+export function backoffSeconds(attempt: number): number {
+  return Math.min(delivery.maxRetrySeconds, delivery.firstRetrySeconds * 2 ** (attempt - 1));
+}
+
+/**
+ * Writes a message in the caller's transaction (so it exists only if the change that caused
+ * it commits). Call `Outbox.wake()` after the commit to send it at once.
+ */
+export async function enqueueMessage(trx: Kysely<DB>, now: Date, message: NewMessage): Promise<string> {
+  const rendered = renderMessage(message.template, message.channel, message.data);
+  const row = await trx
+    .insertInto('outbox')
+    .values({
+      channel: message.channel,
+      recipient: message.to,
+      template: message.template,
+      subject: rendered.subject,
+      body_text: rendered.text,
+      body_html: rendered.html,
+      next_attempt_at: now,
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * The in-process sender. Woken after each commit that queued messages; a timer wakes it
+ * for the next retry, and a slow backstop tick picks up anything another process left.
+ */
+export class Outbox {
+  private running = false;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private backstop: NodeJS.Timeout | undefined;
+  private idle: Promise<void> = Promise.resolve();
+  private stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly transports: Transports,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  enqueue(trx: Kysely<DB>, message: NewMessage): Promise<string> {
+    return enqueueMessage(trx, this.clock.now(), message);
+  }
+
+  start(backstopSeconds = 30): void {
+    this.stopped = false;
+    this.backstop = setInterval(() => this.wake(), backstopSeconds * 1000);
+    this.backstop.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.backstop);
+    clearTimeout(this.timer);
+    await this.idle;
+  }
+
+  /** Asks the worker to look for due messages now. Cheap; safe to call often. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.idle = this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        const handled = await this.runOnce();
+        if (handled === delivery.batchSize) this.again = true;
+      } catch (error) {
+        this.log.error({ err: error }, 'outbox run failed');
+      }
+    } while (this.again && !this.stopped);
+    await this.scheduleNext();
+  }
+
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    const next = await this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('status', '=', 'queued')
+      .executeTakeFirst()
+      .catch(() => undefined);
+    clearTimeout(this.timer);
+    if (!next?.at) return;
+    const delay = Math.max(0, new Date(next.at).getTime() - this.clock.now().getTime());
+    if (delay > 2 ** 31 - 1) return;
+    this.timer = setTimeout(() => this.wake(), delay);
+    this.timer.unref();
+  }
+
+  /** Claims due messages and hands each to its transport. Returns how many it handled. */
+  async runOnce(): Promise<number> {
+    const now = this.clock.now();
+    const claimed = await this.claim(now);
+    await Promise.all(claimed.map((row) => this.deliver(row)));
+    return claimed.length;
+  }
+
+  /** Sends everything due now, for tests and shutdown. */
+  async drain(): Promise<void> {
+    while ((await this.runOnce()) > 0);
+  }
+
+  private async claim(now: Date): Promise<OutboxRow[]> {
+    // SKIP LOCKED lets several processes share the outbox without sending a row twice.
+    return this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('outbox')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+            eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
+          ]),
+        )
+        .orderBy('next_attempt_at')
+        .limit(delivery.batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (due.length === 0) return [];
+      return trx
+        .updateTable('outbox')
+        .set({
+          status: 'processing',
+          attempts: sql`attempts + 1`,
+          locked_until: addSeconds(now, delivery.claimSeconds),
+        })
+        .where(
+          'id',
+          'in',
+          due.map((d) => d.id),
+        )
+        .returningAll()
+        .execute();
+    });
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const transport = this.transports[row.channel];
+    try {
+      const result = await transport.send({
+        id: row.id,
+        channel: row.channel,
+        to: row.recipient,
+        subject: row.subject,
+        text: row.body_text,
+        html: row.body_html,
+      });
+      const now = this.clock.now();
+      await this.db
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: now, locked_until: null, last_error: null, provider_id: result.providerId ?? null })
+        .where('id', '=', row.id)
+        .execute();
+      this.metrics.messagesSent.inc({ channel: row.channel, result: 'sent' });
+      this.metrics.handoffSeconds.observe({ channel: row.channel }, Math.max(0, (now.getTime() - row.created_at.getTime()) / 1000));
+    } catch (error) {
+      const permanent = error instanceof TransportError && error.permanent;
+      const giveUp = permanent || row.attempts >= delivery.maxAttempts;
+      const message = error instanceof Error ? error.message : String(error);
+      await this.db
+        .updateTable('outbox')
+        .set({
+          status: giveUp ? 'abandoned' : 'queued',
+          locked_until: null,
+          last_error: message.slice(0, 500),
+          next_attempt_at: addSeconds(this.clock.now(), backoffSeconds(row.attempts)),
+        })
+        .where('id', '=', row.id)
+        .execute();
+      this.metrics.messagesSent.inc({ channel: row.channel, result: giveUp ? 'abandoned' : 'retry' });
+      this.log.warn({ messageId: row.id, channel: row.channel, attempt: row.attempts, giveUp, error: message }, 'message delivery failed');
+    }
+  }
+
+  async backlog(): Promise<number> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['queued', 'processing'])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+}

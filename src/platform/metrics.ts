@@ -1,0 +1,43 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance, so tests can build many apps in one process. */
+export function createMetrics(options: { defaults?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'verity_http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    signIns: new Counter({
+      name: 'verity_signin_total',
+      help: 'Sign-in attempts by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'verity_outbox_backlog',
+      help: 'Messages waiting in the outbox (queued or being sent)',
+      registers: [registry],
+    }),
+    messagesSent: new Counter({
+      name: 'verity_messages_total',
+      help: 'Outbox deliveries by channel and result',
+      labelNames: ['channel', 'result'] as const,
+      registers: [registry],
+    }),
+    handoffSeconds: new Histogram({
+      name: 'verity_message_handoff_seconds',
+      help: 'Time from a message being queued to its transport accepting it',
+      labelNames: ['channel'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,156 @@
+import { sql } from 'kysely';
+import type { Redis } from 'ioredis';
+import type { Clock } from './clock.js';
+import { secondsUntil } from './clock.js';
+import type { Db } from './db/database.js';
+import { AppError } from './errors.js';
+
+/**
+ * Every rate limit in Verity, in one table: name → limit per fixed window.
+ * Keys are chosen by the caller (an IP, an account id, a phone number...).
+ */
+export const policies = {
+  /** Sign-in attempts from one IP, successful or not. */
+  signin_ip: { limit: 60, windowSeconds: 15 * 60 },
+  /** Failed sign-ins for one account (or one unknown login): the temporary lock. */
+  signin_failures: { limit: 10, windowSeconds: 15 * 60 },
+  /** New accounts from one IP. */
+  signup_ip: { limit: 10, windowSeconds: 60 * 60 },
+  /** E-mail verification messages an account may ask for. */
+  email_verification_send: { limit: 5, windowSeconds: 60 * 60 },
+  /** Admin setup token guesses from one IP. */
+  admin_setup_ip: { limit: 10, windowSeconds: 15 * 60 },
+} satisfies Record<string, Policy>;
+
+export interface Policy {
+  limit: number;
+  windowSeconds: number;
+}
+
+export type PolicyName = keyof typeof policies;
+
+export interface LimitState {
+  count: number;
+  limit: number;
+  /** When the current window ends and the count starts again from zero. */
+  resetAt: Date;
+  exceeded: boolean;
+}
+
+/** Where counters live: the database by default, Redis when several processes share limits. */
+export interface CounterStore {
+  /** Adds one to the counter and returns the new count. */
+  increment(key: string, expiresAt: Date, windowSeconds: number): Promise<number>;
+  get(key: string): Promise<number>;
+  delete(key: string): Promise<void>;
+  /** Removes counters whose window has ended. */
+  sweep(now: Date): Promise<void>;
+}
+
+export class DbCounterStore implements CounterStore {
+  constructor(private readonly db: Db) {}
+
+  async increment(key: string, expiresAt: Date): Promise<number> {
+    // One statement, so concurrent increments never lose a count.
+    const row = await this.db
+      .insertInto('rate_limit_counters')
+      .values({ key, count: 1, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ count: sql`rate_limit_counters.count + 1` }))
+      .returning('count')
+      .executeTakeFirstOrThrow();
+    return row.count;
+  }
+
+  async get(key: string): Promise<number> {
+    const row = await this.db.selectFrom('rate_limit_counters').select('count').where('key', '=', key).executeTakeFirst();
+    return row?.count ?? 0;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
+  }
+
+  async sweep(now: Date): Promise<void> {
+    await this.db.deleteFrom('rate_limit_counters').where('expires_at', '<', now).execute();
+  }
+}
+
+export class RedisCounterStore implements CounterStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'verity:rl:',
+  ) {}
+
+  async increment(key: string, _expiresAt: Date, windowSeconds: number): Promise<number> {
+    // Expiry is relative (Redis keeps its own time); the window start is part of the key,
+    // so the injected clock alone decides which window a hit belongs to.
+    const result = await this.redis.multi().incr(this.prefix + key).expire(this.prefix + key, windowSeconds + 60).exec();
+    const [err, count] = result?.[0] ?? [new Error('redis returned no result'), 0];
+    if (err) throw err;
+    return Number(count);
+  }
+
+  async get(key: string): Promise<number> {
+    return Number((await this.redis.get(this.prefix + key)) ?? 0);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
+  }
+
+  async sweep(): Promise<void> {
+    // Redis expires keys itself.
+  }
+}
+
+export class RateLimiter {
+  constructor(
+    private readonly store: CounterStore,
+    private readonly clock: Clock,
+    private readonly enabled = true,
+  ) {}
+
+  private window(name: PolicyName, key: string) {
+    const policy: Policy = policies[name];
+    const windowMs = policy.windowSeconds * 1000;
+    const start = Math.floor(this.clock.now().getTime() / windowMs) * windowMs;
+    return { policy, storeKey: `${name}:${key}:${start}`, resetAt: new Date(start + windowMs) };
+  }
+
+  /** Counts one hit and reports the state after it. */
+  async hit(name: PolicyName, key: string): Promise<LimitState> {
+    const { policy, storeKey, resetAt } = this.window(name, key);
+    if (!this.enabled) return { count: 0, limit: policy.limit, resetAt, exceeded: false };
+    const count = await this.store.increment(storeKey, resetAt, policy.windowSeconds);
+    return { count, limit: policy.limit, resetAt, exceeded: count > policy.limit };
+  }
+
+  /** The state without counting a hit; `exceeded` means the limit is already used up. */
+  async peek(name: PolicyName, key: string): Promise<LimitState> {
+    const { policy, storeKey, resetAt } = this.window(name, key);
+    if (!this.enabled) return { count: 0, limit: policy.limit, resetAt, exceeded: false };
+    const count = await this.store.get(storeKey);
+    return { count, limit: policy.limit, resetAt, exceeded: count >= policy.limit };
+  }
+
+  /** Counts one hit, refusing with 429 rate_limited when the limit is passed. */
+  async consume(name: PolicyName, key: string): Promise<LimitState> {
+    const state = await this.hit(name, key);
+    if (state.exceeded) throw this.refusal(state);
+    return state;
+  }
+
+  async reset(name: PolicyName, key: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.store.delete(this.window(name, key).storeKey);
+  }
+
+  sweep(): Promise<void> {
+    return this.store.sweep(this.clock.now());
+  }
+
+  refusal(state: LimitState): AppError {
+    const retryAfter = Math.max(1, secondsUntil(this.clock.now(), state.resetAt));
+    return new AppError('rate_limited', { retryAfter });
+  }
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { publicDir, templatesDir } from '../paths.js';
+import { AppError } from '../errors.js';
+import { apiErrorHandler, sendProblem, toAppError } from './problems.js';
+import { renderPage } from './pages.js';
+
+/** Headers, cookies, CSRF, templates, static files and OpenAPI: the machinery every page and route shares. */
+export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
+  const { config, secrets } = app.verity;
+
+  await app.register(fastifyHelmet, {
+    // Strict CSP: no inline script anywhere; pages work without JavaScript.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        upgradeInsecureRequests: config.production ? [] : null,
+      },
+    },
+    hsts: config.production,
+  });
+  await app.register(fastifyCookie, { secret: secrets.cookieSecret });
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'verity_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: config.production, signed: true },
+  });
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ views: join(templatesDir, 'pages'), cache: config.production }) },
+    templates: join(templatesDir, 'pages'),
+    layout: './layout.eta',
+  });
+  await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: '1h' });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Verity API',
+        version: '1.0.0',
+        description: 'Account security and recovery for a freelance marketplace. Errors are RFC 9457 problem documents.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer', description: 'A member session token' },
+          serviceKey: { type: 'http', scheme: 'bearer', description: 'A service key (gate routes)' },
+        },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    if (wantsJson(request)) return sendProblem(reply, new AppError('not_found', { detail: `No route ${request.method} ${request.url.split('?')[0]}.` }));
+    return renderPage(request, reply, 'error', { title: 'Page not found', status: 404, detail: 'There is no page at this address.' }, 404);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if (wantsJson(request)) return apiErrorHandler(error, request, reply);
+    return htmlError(error, request, reply);
+  });
+}
+
+/** API paths answer JSON; everything else is a page. */
+function wantsJson(request: FastifyRequest): boolean {
+  return request.url.startsWith('/v1/') || request.url === '/v1' || request.url.startsWith('/openapi');
+}
+
+async function htmlError(error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const appError = toAppError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, 'page failed');
+  if (appError.code === 'unauthenticated') {
+    return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+  }
+  if (appError.retryAfter !== undefined) reply.header('Retry-After', String(appError.retryAfter));
+  try {
+    return await renderPage(request, reply, 'error', { title: appError.title, status: appError.status, detail: appError.detail }, appError.status);
+  } catch {
+    return reply.code(appError.status).type('text/plain').send(appError.detail);
+  }
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,52 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { clearSessionCookie, currentMember, member, requireMember, setSessionCookie } from '../platform/web/auth.js';
+import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
+import { requestMeta } from '../platform/web/request-meta.js';
+
+/** /login, /logout and the sessions part of /account/security. */
+export const sessionPages: FastifyPluginAsync = async (app) => {
+  const { sessions, config } = app.verity;
+  const csrf = { preValidation: app.csrfProtection };
+  const signedIn = { preHandler: requireMember };
+
+  app.get('/login', async (request, reply) => {
+    const next = safeNext((request.query as { next?: unknown }).next);
+    if (await currentMember(request)) return reply.redirect(next, 303);
+    return renderPage(request, reply, 'login', { title: 'Sign in', values: { next } });
+  });
+
+  app.post('/login', csrf, async (request, reply) => {
+    const values = { login: field(request.body, 'login'), next: safeNext(field(request.body, 'next')) };
+    return handleForm(request, reply, { template: 'login', title: 'Sign in', values }, async () => {
+      const { issued } = await sessions.signIn({ login: values.login, password: field(request.body, 'password') }, requestMeta(request));
+      setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
+      return values.next;
+    });
+  });
+
+  app.post('/logout', csrf, async (request, reply) => {
+    const found = await currentMember(request);
+    if (found) await sessions.signOut(found.account.id, found.session.id, requestMeta(request));
+    clearSessionCookie(reply, config.production);
+    return reply.redirect('/', 303);
+  });
+
+  app.get('/account/security', signedIn, async (request, reply) => {
+    const { account, session } = member(request);
+    const flash = (request.query as { done?: unknown }).done === 'others' ? 'Every other session is signed out.' : undefined;
+    return renderPage(request, reply, 'security', { title: 'Security', sessions: await sessions.list(account.id, session.id), flash });
+  });
+
+  app.post('/account/security/sessions/revoke-others', { ...csrf, ...signedIn }, async (request, reply) => {
+    const { account, session } = member(request);
+    await sessions.revokeOthers(account.id, session.id, requestMeta(request));
+    return reply.redirect('/account/security?done=others', 303);
+  });
+
+  app.post('/account/security/sessions/:id/revoke', { ...csrf, ...signedIn }, async (request, reply) => {
+    const { account } = member(request);
+    const { id } = request.params as { id: string };
+    await sessions.revoke(account.id, id, requestMeta(request)).catch(() => undefined);
+    return reply.redirect('/account/security', 303);
+  });
+};

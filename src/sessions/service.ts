@@ -1,0 +1,189 @@
+import type { Kysely } from 'kysely';
+import { findLiveAccountByLogin, isUuid, updateAccount } from '../accounts/queries.js';
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../accounts/password.js';
+import { recordAudit, type RequestMeta } from '../platform/audit.js';
+import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
+import { randomToken, sha256Hex, type Random } from '../platform/crypto.js';
+import type { Db } from '../platform/db/database.js';
+import type { AccountRow, DB, SessionRow } from '../platform/db/schema.js';
+import { AppError } from '../platform/errors.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { RateLimiter } from '../platform/ratelimit.js';
+import * as q from './queries.js';
+
+export interface SessionPolicy {
+  absoluteSeconds: number;
+  idleSeconds: number;
+}
+
+/** lastSeenAt is written at most this often per session, not on every request. */
+export const TOUCH_INTERVAL_SECONDS = 60;
+
+export interface IssuedSession {
+  token: string;
+  expiresAt: Date;
+  session: SessionRow;
+}
+
+export interface Authenticated {
+  session: SessionRow;
+  account: AccountRow;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+export class SessionService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      random: Random;
+      limiter: RateLimiter;
+      metrics: Metrics;
+      policy: SessionPolicy;
+    },
+  ) {}
+
+  /** Opens a session inside the caller's transaction. The token is returned once, never stored. */
+  async create(trx: Kysely<DB>, accountId: string, meta: RequestMeta): Promise<IssuedSession> {
+    const now = this.deps.clock.now();
+    const token = randomToken(this.deps.random);
+    const expiresAt = addSeconds(now, this.deps.policy.absoluteSeconds);
+    const session = await q.insertSession(trx, {
+      account_id: accountId,
+      token_hash: sha256Hex(token),
+      created_at: now,
+      expires_at: expiresAt,
+      last_seen_at: now,
+      elevated_until: null,
+      ip: meta.ip,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+      revoked_at: null,
+    });
+    return { token, expiresAt, session };
+  }
+
+  /**
+   * Checks a login and password. Unknown logins and wrong passwords fail identically and
+   * in comparable time; repeated failures lock the login for the rest of the window.
+   */
+  async signIn(input: { login: string; password: string }, meta: RequestMeta): Promise<{ issued: IssuedSession; account: AccountRow }> {
+    const { db, clock, limiter, metrics } = this.deps;
+    if (meta.ip) await limiter.consume('signin_ip', meta.ip);
+    const login = input.login.trim();
+    const account = login.length <= 254 ? await findLiveAccountByLogin(db, login) : undefined;
+    // Unknown logins are locked the same way, so a lock reveals nothing about existence.
+    const lockKey = account ? `account:${account.id}` : `login:${login.toLowerCase()}`;
+    const failures = await limiter.peek('signin_failures', lockKey);
+    if (failures.exceeded) {
+      metrics.signIns.inc({ outcome: 'locked' });
+      throw locked(secondsUntil(clock.now(), failures.resetAt), failures.resetAt);
+    }
+
+    const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), input.password);
+    if (!account || !ok) {
+      await limiter.hit('signin_failures', lockKey);
+      metrics.signIns.inc({ outcome: 'failure' });
+      await recordAudit(db, clock.now(), {
+        event: 'signin.failed',
+        accountId: account?.id ?? null,
+        meta,
+        details: account ? { reason: 'wrong_password' } : { reason: 'unknown_login' },
+      });
+      throw new AppError('invalid_credentials');
+    }
+    if (account.status === 'locked') {
+      metrics.signIns.inc({ outcome: 'locked' });
+      throw new AppError('account_locked', {
+        detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.',
+      });
+    }
+    await limiter.reset('signin_failures', lockKey);
+
+    const issued = await db.transaction().execute(async (trx) => {
+      if (needsRehash(account.password_hash)) {
+        await updateAccount(trx, account.id, { password_hash: await hashPassword(input.password) });
+        await recordAudit(trx, clock.now(), { event: 'password.rehashed', accountId: account.id, meta });
+      }
+      const created = await this.create(trx, account.id, meta);
+      await recordAudit(trx, clock.now(), { event: 'signin.succeeded', accountId: account.id, meta, details: { sessionId: created.session.id } });
+      return created;
+    });
+    metrics.signIns.inc({ outcome: 'success' });
+    return { issued, account };
+  }
+
+  /** Resolves a bearer token to a live session of a usable account, or null. */
+  async authenticate(token: string): Promise<Authenticated | null> {
+    if (!token || token.length > 100) return null;
+    const now = this.deps.clock.now();
+    const found = await q.findLiveSessionByHash(this.deps.db, sha256Hex(token), now, this.deps.policy.idleSeconds);
+    if (!found || found.account.status !== 'active') return null;
+    if (now.getTime() - found.session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
+      await q.touchSession(this.deps.db, found.session.id, now, addSeconds(now, -TOUCH_INTERVAL_SECONDS));
+    }
+    return found;
+  }
+
+  async list(accountId: string, currentId: string): Promise<SessionView[]> {
+    const now = this.deps.clock.now();
+    const rows = await q.listLiveSessions(this.deps.db, accountId, now, this.deps.policy.idleSeconds);
+    return rows.map((s) => ({
+      id: s.id,
+      createdAt: s.created_at.toISOString(),
+      lastSeenAt: s.last_seen_at.toISOString(),
+      expiresAt: s.expires_at.toISOString(),
+      ip: s.ip,
+      userAgent: s.user_agent,
+      current: s.id === currentId,
+    }));
+  }
+
+  async revoke(accountId: string, sessionId: string, meta: RequestMeta): Promise<void> {
+    if (!isUuid(sessionId)) throw new AppError('not_found', { detail: 'No such session.' });
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      const n = await q.revokeSession(trx, accountId, sessionId, now);
+      if (n === 0) throw new AppError('not_found', { detail: 'No such session.' });
+      await recordAudit(trx, now, { event: 'session.revoked', accountId, meta, details: { sessionId } });
+    });
+  }
+
+  async revokeOthers(accountId: string, currentId: string, meta: RequestMeta): Promise<number> {
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const n = await q.revokeAllSessions(trx, accountId, now, currentId);
+      await recordAudit(trx, now, { event: 'session.revoked_others', accountId, meta, details: { count: n } });
+      return n;
+    });
+  }
+
+  async signOut(accountId: string, sessionId: string, meta: RequestMeta): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      await q.revokeSession(trx, accountId, sessionId, now);
+      await recordAudit(trx, now, { event: 'session.signed_out', accountId, meta, details: { sessionId } });
+    });
+  }
+
+  /** Ends every session of an account (password reset, close, compromise), in the caller's transaction. */
+  revokeAll(trx: Kysely<DB>, accountId: string): Promise<number> {
+    return q.revokeAllSessions(trx, accountId, this.deps.clock.now());
+  }
+}
+
+function locked(retryAfter: number, until: Date): AppError {
+  return new AppError('account_locked', {
+    detail: `Too many failed sign-ins. Try again after ${until.toISOString()}, or reset your password.`,
+    extra: { lockedUntil: until.toISOString() },
+    retryAfter: Math.max(1, retryAfter),
+  });
+}
