@@ -25,7 +25,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
       fullName: field(request.body, 'fullName') || undefined,
     };
     const { password: _password, ...kept } = input;
-    return handleForm(request, reply, { template: 'signup', title: 'Create your account', values: kept }, async () => {
+    return handleForm(request, reply, { template: 'signup', title: 'Create your account', values: kept, fieldFor: { email_taken: 'email', username_taken: 'username' } }, async () => {
       const { issued } = await accounts.signUp(input, requestMeta(request));
       setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
       return '/account';
@@ -84,7 +84,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
   app.post('/account/close', { ...csrf, ...signedIn }, async (request, reply) => {
     const { account, session } = member(request);
     const sessions = await app.verity.sessions.list(account.id, session.id);
-    return handleForm(request, reply, { template: 'security', title: 'Security', values: {}, extra: { sessions } }, async () => {
+    return handleForm(request, reply, { template: 'security', title: 'Security', values: {}, extra: { sessions }, fieldFor: { invalid_credentials: 'password' } }, async () => {
       await accounts.close(account.id, field(request.body, 'password'), requestMeta(request));
       clearSessionCookie(reply, config.production);
       return '/?closed=1';

@@ -75,7 +75,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Close the account: sessions end, sign-in is refused, the phone number is released',
       security: [{ session: [] }],
       body: CloseBody,
-      response: { 200: Type.Object({ status: Type.Literal('closed') }), ...problems(400, 401, 403) },
+      response: { 200: Type.Object({ status: Type.Literal('closed') }), ...problems(400, 401, 403, 423) },
     },
   }, async (request, reply) => {
     await accounts.close(member(request).account.id, request.body.password, requestMeta(request));

@@ -31,7 +31,7 @@ export const adminPages: FastifyPluginAsync = async (app) => {
     } catch (error) {
       const appError = toAppError(error);
       if (appError.status >= 500) throw error;
-      return show(request, reply, { ...formErrors(appError), errors: { token: appError.detail } }, appError.status);
+      return show(request, reply, formErrors(appError, { token_invalid: 'token', invalid_request: 'token' }), appError.status);
     }
   });
 
@@ -44,7 +44,7 @@ export const adminPages: FastifyPluginAsync = async (app) => {
     } catch (error) {
       const appError = toAppError(error);
       if (appError.status >= 500) throw error;
-      return show(request, reply, { values, errors: { login: appError.detail } }, appError.status);
+      return show(request, reply, { values, ...formErrors(appError, { not_found: 'login', invalid_request: 'login' }) }, appError.status);
     }
   });
 

@@ -20,6 +20,9 @@ export interface ServiceKeyView {
 
 /** Staff roles, the first admin's setup token, and the keys other services use on the gate. */
 export class AdminService {
+  /** Where prepareSetupToken wrote the token, so a successful setup can remove the dead secret. */
+  private setupTokenFile: string | undefined;
+
   constructor(private readonly deps: { db: Db; clock: Clock; random: Random; limiter: RateLimiter }) {}
 
   async staffRoles(accountId: string): Promise<string[]> {
@@ -50,6 +53,7 @@ export class AdminService {
       .execute();
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, token + '\n', { mode: 0o600 });
+    this.setupTokenFile = file;
     return token;
   }
 
@@ -68,6 +72,7 @@ export class AdminService {
       await trx.insertInto('staff_roles').values({ account_id: accountId, role: 'admin', granted_by: null, granted_at: now }).execute();
       await recordAudit(trx, now, { event: 'staff.setup', accountId, meta, details: { role: 'admin' } });
     });
+    if (this.setupTokenFile) rmSync(this.setupTokenFile, { force: true });
   }
 
   async grant(actorId: string, login: string, role: StaffRole, meta: RequestMeta): Promise<{ accountId: string; role: StaffRole }> {

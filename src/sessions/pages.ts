@@ -17,7 +17,7 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
 
   app.post('/login', csrf, async (request, reply) => {
     const values = { login: field(request.body, 'login'), next: safeNext(field(request.body, 'next')) };
-    return handleForm(request, reply, { template: 'login', title: 'Sign in', values }, async () => {
+    return handleForm(request, reply, { template: 'login', title: 'Sign in', values, fieldFor: { invalid_credentials: 'password' } }, async () => {
       const { issued } = await sessions.signIn({ login: values.login, password: field(request.body, 'password') }, requestMeta(request));
       setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
       return values.next;

@@ -90,18 +90,13 @@ export class SessionService {
 
     const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), input.password);
     if (!account || !ok) {
-      await limiter.hit('signin_failures', lockKey);
       metrics.signIns.inc({ outcome: 'failure' });
-      await recordAudit(db, clock.now(), {
-        event: 'signin.failed',
-        accountId: account?.id ?? null,
-        meta,
-        details: account ? { reason: 'wrong_password' } : { reason: 'unknown_login' },
-      });
+      await this.recordFailure(lockKey, account?.id ?? null, meta, account ? 'wrong_password' : 'unknown_login');
       throw new AppError('invalid_credentials');
     }
     if (account.status === 'locked') {
       metrics.signIns.inc({ outcome: 'locked' });
+      await recordAudit(db, clock.now(), { event: 'signin.failed', accountId: account.id, meta, details: { reason: 'account_locked' } });
       throw new AppError('account_locked', {
         detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.',
       });
@@ -119,6 +114,33 @@ export class SessionService {
     });
     metrics.signIns.inc({ outcome: 'success' });
     return { issued, account };
+  }
+
+  /**
+   * Re-checks the password of a signed-in member (closing the account, sensitive changes).
+   * Wrong guesses count toward the same temporary lock as sign-in, so a stolen session
+   * is not an unlimited password-guessing oracle.
+   */
+  async confirmPassword(account: AccountRow, password: string, meta: RequestMeta): Promise<void> {
+    const lockKey = `account:${account.id}`;
+    const failures = await this.deps.limiter.peek('signin_failures', lockKey);
+    if (failures.exceeded) throw locked(secondsUntil(this.deps.clock.now(), failures.resetAt), failures.resetAt);
+    if (await verifyPassword(account.password_hash, password)) return;
+    await this.recordFailure(lockKey, account.id, meta, 'wrong_password_confirm');
+    throw new AppError('invalid_credentials', {
+      detail: 'The password is not right.',
+      extra: { errors: [{ path: '/password', message: 'The password is not right.' }] },
+    });
+  }
+
+  /** Counts a failed password toward the lock and audits it, and the lock when it begins. */
+  private async recordFailure(lockKey: string, accountId: string | null, meta: RequestMeta, reason: string): Promise<void> {
+    const { db, clock, limiter } = this.deps;
+    const state = await limiter.hit('signin_failures', lockKey);
+    await recordAudit(db, clock.now(), { event: 'signin.failed', accountId, meta, details: { reason } });
+    if (state.count === state.limit) {
+      await recordAudit(db, clock.now(), { event: 'signin.locked', accountId, meta, details: { lockedUntil: state.resetAt.toISOString() } });
+    }
   }
 
   /** Resolves a bearer token to a live session of a usable account, or null. */

@@ -2,13 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { ManualClock } from '../../src/platform/clock.js';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { secureRandom, type Random } from '../../src/platform/crypto.js';
 import type { Database, Db } from '../../src/platform/db/database.js';
 import { DevOutboxTransport } from '../../src/platform/messaging/transports/dev-outbox.js';
+import { createTwilioTransport } from '../../src/platform/messaging/transports/twilio.js';
 import type { Transports } from '../../src/platform/messaging/transport.js';
 import { DbCounterStore, type CounterStore } from '../../src/platform/ratelimit.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
@@ -25,11 +26,14 @@ export interface TestApp {
 
 export interface TestAppOptions {
   env?: Record<string, string>;
-  transports?: (db: Db, clock: ManualClock) => Partial<Transports>;
+  /** Replaces transports; gets the loaded config too (e.g. to build a Twilio transport). */
+  transports?: (db: Db, clock: ManualClock, config: Config) => Partial<Transports>;
   counterStore?: (db: Db) => CounterStore;
   random?: Random;
   /** Reuse a database (several apps over one database, like several processes). */
   database?: Database;
+  /** A logger to capture what the app writes (defaults to a silent one). */
+  logger?: Logger;
 }
 
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
@@ -46,7 +50,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...options.env,
   });
   const dev = new DevOutboxTransport(database.db, clock);
-  const transports: Transports = { email: dev, sms: dev, voice: dev, ...options.transports?.(database.db, clock) };
+  // SMS_TRANSPORT=twilio in `env` wires the real Twilio transport, as the server does.
+  const phone = config.smsTransport === 'twilio' ? createTwilioTransport(config, database.db, clock) : dev;
+  const transports: Transports = { email: dev, sms: phone, voice: phone, ...options.transports?.(database.db, clock, config) };
   const app = await buildApp({
     config,
     db: database.db,
@@ -55,7 +61,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     secrets: deriveSecrets(TEST_SECRET),
     transports,
     counterStore: options.counterStore?.(database.db) ?? new DbCounterStore(database.db),
-    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG ?? 'silent' }),
   });
   await app.ready();
   return {
@@ -130,7 +136,7 @@ export function problem(res: LightMyRequestResponse) {
   return res.json() as { type: string; title: string; status: number; detail: string; code: string; errors?: Array<{ path: string; message: string }>; retryAfter?: number; [k: string]: unknown };
 }
 
-export async function countRows(db: Db, table: 'accounts' | 'sessions' | 'audit_events' | 'outbox' | 'staff_roles' | 'service_keys'): Promise<number> {
+export async function countRows(db: Db, table: 'accounts' | 'sessions' | 'audit_events' | 'outbox' | 'staff_roles' | 'service_keys' | 'message_deliveries'): Promise<number> {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }

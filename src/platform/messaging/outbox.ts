@@ -78,6 +78,7 @@ export class Outbox {
 
   start(backstopSeconds = 30): void {
     this.stopped = false;
+    clearInterval(this.backstop);
     this.backstop = setInterval(() => this.wake(), backstopSeconds * 1000);
     this.backstop.unref();
     this.wake();
@@ -87,24 +88,30 @@ export class Outbox {
     this.stopped = true;
     clearInterval(this.backstop);
     clearTimeout(this.timer);
-    await this.idle;
+    await this.settled();
   }
 
   /** Asks the worker to look for due messages now. Cheap; safe to call often. */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    // Set before the running check: a wake that arrives while a run is finishing (even
+    // during scheduleNext) must cause another run, or a fresh message waits for the backstop.
+    this.again = true;
+    if (this.running) return;
     this.running = true;
     this.idle = this.loop().finally(() => {
       this.running = false;
+      if (this.again) this.wake();
     });
   }
 
+  /** Resolves once the worker has nothing in hand (tests and benchmarks wait on it). */
+  async settled(): Promise<void> {
+    while (this.running) await this.idle;
+  }
+
   private async loop(): Promise<void> {
-    do {
+    while (this.again && !this.stopped) {
       this.again = false;
       try {
         const handled = await this.runOnce();
@@ -112,21 +119,25 @@ export class Outbox {
       } catch (error) {
         this.log.error({ err: error }, 'outbox run failed');
       }
-    } while (this.again && !this.stopped);
+    }
     await this.scheduleNext();
   }
 
+  /** Sets a timer for the next retry, or for a claim of a crashed process to expire. */
   private async scheduleNext(): Promise<void> {
     if (this.stopped) return;
     const next = await this.db
       .selectFrom('outbox')
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', '=', 'queued')
+      .select(sql<Date | null>`min(CASE WHEN status = 'queued' THEN next_attempt_at ELSE locked_until END)`.as('at'))
+      .where('status', 'in', ['queued', 'processing'])
       .executeTakeFirst()
       .catch(() => undefined);
     clearTimeout(this.timer);
-    if (!next?.at) return;
-    const delay = Math.max(0, new Date(next.at).getTime() - this.clock.now().getTime());
+    if (!next?.at || this.stopped) return;
+    // A few ms late, so the clock has passed the due time when the timer fires; something
+    // already due but not claimable (a failing database) is looked at again in a second.
+    const wait = new Date(next.at).getTime() - this.clock.now().getTime();
+    const delay = wait > 0 ? wait + 5 : 1000;
     if (delay > 2 ** 31 - 1) return;
     this.timer = setTimeout(() => this.wake(), delay);
     this.timer.unref();
@@ -150,7 +161,7 @@ export class Outbox {
     return this.db.transaction().execute(async (trx) => {
       const due = await trx
         .selectFrom('outbox')
-        .select('id')
+        .select(['id', 'status', 'attempts'])
         .where((eb) =>
           eb.or([
             eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
@@ -162,7 +173,18 @@ export class Outbox {
         .forUpdate()
         .skipLocked()
         .execute();
-      if (due.length === 0) return [];
+      // A claim that expired on its last attempt (the process died while sending, perhaps
+      // because of this very message) is given up rather than tried without end.
+      const exhausted = due.filter((d) => d.status === 'processing' && d.attempts >= delivery.maxAttempts).map((d) => d.id);
+      if (exhausted.length) {
+        await trx
+          .updateTable('outbox')
+          .set({ status: 'abandoned', locked_until: null, last_error: 'claim expired on the last attempt' })
+          .where('id', 'in', exhausted)
+          .execute();
+      }
+      const ids = due.filter((d) => !exhausted.includes(d.id)).map((d) => d.id);
+      if (ids.length === 0) return [];
       return trx
         .updateTable('outbox')
         .set({
@@ -170,11 +192,7 @@ export class Outbox {
           attempts: sql`attempts + 1`,
           locked_until: addSeconds(now, delivery.claimSeconds),
         })
-        .where(
-          'id',
-          'in',
-          due.map((d) => d.id),
-        )
+        .where('id', 'in', ids)
         .returningAll()
         .execute();
     });
@@ -182,40 +200,56 @@ export class Outbox {
 
   private async deliver(row: OutboxRow): Promise<void> {
     const transport = this.transports[row.channel];
+    let providerId: string | undefined;
     try {
-      const result = await transport.send({
+      // The row id travels as the idempotency key: a retry of a hand-off whose answer was
+      // lost carries the same id, so the provider (or the dev outbox) keeps one copy.
+      ({ providerId } = await transport.send({
         id: row.id,
         channel: row.channel,
         to: row.recipient,
         subject: row.subject,
         text: row.body_text,
         html: row.body_html,
-      });
-      const now = this.clock.now();
-      await this.db
-        .updateTable('outbox')
-        .set({ status: 'sent', sent_at: now, locked_until: null, last_error: null, provider_id: result.providerId ?? null })
-        .where('id', '=', row.id)
-        .execute();
-      this.metrics.messagesSent.inc({ channel: row.channel, result: 'sent' });
-      this.metrics.handoffSeconds.observe({ channel: row.channel }, Math.max(0, (now.getTime() - row.created_at.getTime()) / 1000));
+      }));
     } catch (error) {
-      const permanent = error instanceof TransportError && error.permanent;
-      const giveUp = permanent || row.attempts >= delivery.maxAttempts;
-      const message = error instanceof Error ? error.message : String(error);
-      await this.db
-        .updateTable('outbox')
-        .set({
-          status: giveUp ? 'abandoned' : 'queued',
-          locked_until: null,
-          last_error: message.slice(0, 500),
-          next_attempt_at: addSeconds(this.clock.now(), backoffSeconds(row.attempts)),
-        })
-        .where('id', '=', row.id)
-        .execute();
-      this.metrics.messagesSent.inc({ channel: row.channel, result: giveUp ? 'abandoned' : 'retry' });
-      this.log.warn({ messageId: row.id, channel: row.channel, attempt: row.attempts, giveUp, error: message }, 'message delivery failed');
+      await this.failed(row, error);
+      return;
     }
+    const now = this.clock.now();
+    // Accepted is accepted, even if our claim expired meanwhile; 'sent' is never undone.
+    const result = await this.db
+      .updateTable('outbox')
+      .set({ status: 'sent', sent_at: now, locked_until: null, last_error: null, provider_id: providerId ?? null })
+      .where('id', '=', row.id)
+      .where('status', '!=', 'sent')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return;
+    this.metrics.messagesSent.inc({ channel: row.channel, result: 'sent' });
+    this.metrics.handoffSeconds.observe({ channel: row.channel }, Math.max(0, (now.getTime() - row.created_at.getTime()) / 1000));
+  }
+
+  private async failed(row: OutboxRow, error: unknown): Promise<void> {
+    const permanent = error instanceof TransportError && error.permanent;
+    const giveUp = permanent || row.attempts >= delivery.maxAttempts;
+    const message = error instanceof Error ? error.message : String(error);
+    // Only while the claim is still ours (same attempt number, still processing): a slow
+    // failure must not requeue a message another process has since claimed or sent.
+    const result = await this.db
+      .updateTable('outbox')
+      .set({
+        status: giveUp ? 'abandoned' : 'queued',
+        locked_until: null,
+        last_error: message.slice(0, 500),
+        next_attempt_at: addSeconds(this.clock.now(), backoffSeconds(row.attempts)),
+      })
+      .where('id', '=', row.id)
+      .where('status', '=', 'processing')
+      .where('attempts', '=', row.attempts)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return;
+    this.metrics.messagesSent.inc({ channel: row.channel, result: giveUp ? 'abandoned' : 'retry' });
+    this.log.warn({ messageId: row.id, channel: row.channel, attempt: row.attempts, giveUp, error: message }, 'message delivery failed');
   }
 
   async backlog(): Promise<number> {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountView } from '../../accounts/view.js';
 import { countryOptions } from '../countries.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { currentMember } from './auth.js';
 import type { Notice } from './notices.js';
 import { toAppError } from './problems.js';
@@ -23,6 +23,8 @@ export interface PageContext {
   csrfToken: string;
   notices: Notice[];
   countries: typeof countryOptions;
+  /** The path of the page, so the navigation can mark where the member is. */
+  currentPath: string;
 }
 
 /** The viewer's country: the account's, else the edge header (e.g. CF-IPCountry). */
@@ -43,7 +45,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply):
       request.log.warn({ err }, 'notices unavailable');
       return [];
     });
-  return { account, csrfToken: reply.generateCsrf(), notices, countries: countryOptions };
+  return { account, csrfToken: reply.generateCsrf(), notices, countries: countryOptions, currentPath: request.url.split('?')[0] ?? '/' };
 }
 
 /** Renders templates/pages/<template>.eta inside the layout. */
@@ -59,13 +61,21 @@ export async function renderPage(
   return reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(html);
 }
 
-/** Splits an AppError into messages beside fields and one above the form. */
-export function formErrors(error: AppError): { errors: Record<string, string>; formError: string | undefined } {
+/** Which form field a refusal without field errors belongs to, e.g. { username_taken: 'username' }. */
+export type FieldFor = Partial<Record<ErrorCode, string>>;
+
+/**
+ * Splits an AppError into messages beside fields and one above the form. A refusal about one
+ * field (a taken username, a wrong password) goes beside that field when the form names it.
+ */
+export function formErrors(error: AppError, fieldFor: FieldFor = {}): { errors: Record<string, string>; formError: string | undefined } {
   const errors: Record<string, string> = {};
   for (const fe of error.fieldErrors) {
     const field = fe.path.split('/')[1];
     if (field && !errors[field]) errors[field] = fe.message;
   }
+  const owner = fieldFor[error.code];
+  if (owner && !Object.keys(errors).length) errors[owner] = error.detail;
   const formError = Object.keys(errors).length ? undefined : error.detail;
   return { errors, formError };
 }
@@ -77,7 +87,7 @@ export function formErrors(error: AppError): { errors: Record<string, string>; f
 export async function handleForm(
   request: FastifyRequest,
   reply: FastifyReply,
-  form: { template: string; title: string; values: Record<string, unknown>; extra?: Record<string, unknown> },
+  form: { template: string; title: string; values: Record<string, unknown>; extra?: Record<string, unknown>; fieldFor?: FieldFor },
   action: () => Promise<string>,
 ): Promise<FastifyReply> {
   try {
@@ -87,7 +97,7 @@ export async function handleForm(
     const appError = toAppError(error);
     if (appError.status >= 500) throw error;
     if (appError.retryAfter !== undefined) reply.header('Retry-After', String(appError.retryAfter));
-    return renderPage(request, reply, form.template, { title: form.title, values: form.values, ...form.extra, ...formErrors(appError) }, appError.status);
+    return renderPage(request, reply, form.template, { title: form.title, values: form.values, ...form.extra, ...formErrors(appError, form.fieldFor) }, appError.status);
   }
 }
 

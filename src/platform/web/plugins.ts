@@ -91,7 +91,10 @@ async function htmlError(error: unknown, request: FastifyRequest, reply: Fastify
   const appError = toAppError(error);
   if (appError.status >= 500) request.log.error({ err: error }, 'page failed');
   if (appError.code === 'unauthenticated') {
-    return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+    // Only a page can be returned to: after sign-in the browser GETs `next`, and a form's
+    // POST-only address would answer 404.
+    const back = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+    return reply.redirect(`/login${back}`, 303);
   }
   if (appError.retryAfter !== undefined) reply.header('Retry-After', String(appError.retryAfter));
   try {

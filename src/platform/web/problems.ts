@@ -33,8 +33,9 @@ export function toAppError(error: unknown): AppError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('unsupported_media_type');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalid([{ path: '/', message: 'The body length does not match the Content-Length header.' }]);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return invalid([{ path: '/', message: 'The request body is empty; send a JSON object.' }]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -10,9 +10,20 @@ export class SmtpTransport implements Transport {
     url: string,
     private readonly from: string,
     private readonly domain = 'verity.local',
+    /** Extra nodemailer transport options (tests pass `{ ignoreTLS: true }`); the URL wins. */
     options: Record<string, unknown> = {},
   ) {
-    this.transporter = nodemailer.createTransport(url, options);
+    // The options go in the transport configuration: createTransport's second argument
+    // would be message defaults, where settings like ignoreTLS are silently ignored.
+    this.transporter = nodemailer.createTransport({
+      // Bounded waits, well inside the outbox claim (60 s): a hung server fails this
+      // attempt instead of letting another process re-take the claim and send a copy.
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      ...options,
+      url,
+    });
   }
 
   async send(message: OutgoingMessage): Promise<{ providerId?: string }> {
@@ -29,9 +40,12 @@ export class SmtpTransport implements Transport {
       });
       return { providerId: info.messageId };
     } catch (error) {
-      const e = error as { responseCode?: number; message?: string };
-      // 5xx SMTP replies are permanent (bad mailbox); everything else is worth retrying.
-      const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
+      const e = error as { code?: string; responseCode?: number; message?: string };
+      // A 5xx refusal of this message or its recipient (or an address nodemailer itself
+      // refuses) is permanent. 4xx, timeouts, refused connections and auth failures (a
+      // server or configuration problem, not this message's) are worth retrying.
+      const aboutMessage = e.code === 'EENVELOPE' || e.code === 'EMESSAGE';
+      const permanent = aboutMessage && (e.responseCode === undefined || e.responseCode >= 500);
       throw new TransportError(`smtp: ${e.message ?? 'send failed'}`, permanent);
     }
   }

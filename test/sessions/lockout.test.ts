@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const WINDOW = 15 * 60;
+
+function signIn(login: string, password: string, ip = randomIp()) {
+  return t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login, password }, remoteAddress: ip });
+}
+
+/** Starts each test at the beginning of a fresh 15-minute window, so lock times are exact. */
+function startOfNextWindow() {
+  const ms = WINDOW * 1000;
+  t.clock.set(new Date((Math.floor(t.clock.now().getTime() / ms) + 1) * ms));
+}
+
+async function fail(login: string, times: number) {
+  for (let i = 0; i < times; i++) {
+    const res = await signIn(login, `wrong password number ${i}`);
+    expect(res.statusCode, `failure ${i + 1}`).toBe(401);
+  }
+}
+
+describe('temporary lock after 10 failures in 15 minutes', () => {
+  it('locks the account with 423, saying when the lock ends, even for the right password', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    await fail(member.username, 10);
+    t.clock.advanceSeconds(60);
+    const res = await signIn(member.email, member.password);
+    expect(res.statusCode).toBe(423);
+    const body = problem(res);
+    expect(body.code).toBe('account_locked');
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    const lockedUntil = new Date(body.lockedUntil as string);
+    expect(lockedUntil.getTime()).toBeGreaterThan(t.clock.now().getTime());
+    expect(lockedUntil.getTime() - t.clock.now().getTime()).toBeLessThanOrEqual(WINDOW * 1000);
+    const retryAfter = Number(res.headers['retry-after']);
+    expect(retryAfter).toBe(Math.ceil((lockedUntil.getTime() - t.clock.now().getTime()) / 1000));
+    expect(body.retryAfter).toBe(retryAfter);
+    expect(body.detail).toContain(lockedUntil.toISOString());
+  });
+
+  it('is never permanent: once the lock ends, the right password works', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    await fail(member.username, 10);
+    const locked = await signIn(member.username, member.password);
+    expect(locked.statusCode).toBe(423);
+    t.clock.set(new Date(problem(locked).lockedUntil as string));
+    const res = await signIn(member.username, member.password);
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('counts failures by username and by e-mail together', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    await fail(member.username, 5);
+    await fail(member.email.toUpperCase(), 5);
+    expect((await signIn(member.username, member.password)).statusCode).toBe(423);
+  });
+
+  it('does not lock after 9 failures, and a success starts the count again', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    await fail(member.username, 9);
+    expect((await signIn(member.username, member.password)).statusCode).toBe(200);
+    await fail(member.username, 9);
+    expect((await signIn(member.username, member.password)).statusCode).toBe(200);
+  });
+
+  it('does not lock other accounts', async () => {
+    startOfNextWindow();
+    const victim = await signUp(t);
+    const other = await signUp(t);
+    await fail(victim.username, 10);
+    expect((await signIn(other.username, other.password)).statusCode).toBe(200);
+  });
+
+  it('locks unknown logins identically, so the lock reveals nothing', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    const ghost = 'ghost-login-that-does-not-exist';
+    await fail(member.username, 10);
+    await fail(ghost, 10);
+    const real = await signIn(member.username, 'any password at all');
+    const fake = await signIn(ghost, 'any password at all');
+    expect(fake.statusCode).toBe(423);
+    expect(fake.body).toBe(real.body);
+    expect(fake.headers['retry-after']).toBe(real.headers['retry-after']);
+    t.clock.set(new Date(problem(fake).lockedUntil as string));
+    expect((await signIn(ghost, 'any password at all')).statusCode).toBe(401);
+  });
+
+  it('audits each failure, and the start of the lock, with IP and time', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    for (let i = 0; i < 10; i++) await signIn(member.username, `wrong ${i} password`, '10.77.0.1');
+    const rows = await t.db.selectFrom('audit_events').selectAll().where('account_id', '=', member.id).where('event', 'in', ['signin.failed', 'signin.locked']).execute();
+    expect(rows.filter((r) => r.event === 'signin.failed')).toHaveLength(10);
+    expect(rows.filter((r) => r.event === 'signin.locked')).toHaveLength(1);
+    expect(rows.every((r) => r.ip === '10.77.0.1')).toBe(true);
+    expect(rows.every((r) => r.created_at.getTime() === t.clock.now().getTime())).toBe(true);
+  });
+
+  it('counts the outcomes in verity_signin_total', async () => {
+    const metrics = await (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/verity_signin_total\{outcome="locked"\} [1-9]/);
+    expect(metrics).toMatch(/verity_signin_total\{outcome="failure"\} [1-9]/);
+  });
+});
+
+describe('per-IP limit', () => {
+  it('answers 429 rate_limited with Retry-After once one address passes 60 attempts in 15 minutes', async () => {
+    startOfNextWindow();
+    const ip = randomIp();
+    for (let i = 0; i < 60; i++) {
+      const res = await signIn(`spray-target-${i}`, 'Winter2026!', ip);
+      expect(res.statusCode, `attempt ${i + 1}`).toBe(401);
+    }
+    const limited = await signIn('spray-target-61', 'Winter2026!', ip);
+    expect(limited.statusCode).toBe(429);
+    expect(problem(limited).code).toBe('rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBe(WINDOW);
+    expect(problem(limited).retryAfter).toBe(WINDOW);
+    // Even the right password from that address waits; other addresses are unaffected.
+    const member = await signUp(t);
+    expect((await signIn(member.username, member.password, ip)).statusCode).toBe(429);
+    expect((await signIn(member.username, member.password)).statusCode).toBe(200);
+    t.clock.advanceSeconds(WINDOW);
+    expect((await signIn(member.username, member.password, ip)).statusCode).toBe(200);
+  });
+});
