@@ -10,7 +10,8 @@ import type { RateLimiter } from '../platform/ratelimit.js';
 import type { Secrets } from '../platform/secrets.js';
 import { consumeToken, issueToken, revokeTokens } from '../platform/tokens.js';
 import type { IssuedSession, SessionService } from '../sessions/service.js';
-import { hashPassword, passwordWeaknesses, verifyPassword } from './password.js';
+import { releasePhoneOnClose } from '../phone/release.js';
+import { hashPassword, passwordWeaknesses } from './password.js';
 import * as q from './queries.js';
 import { checkCountry, checkEmail, checkFullName, checkRoles, checkUsername, normalizeEmail } from './rules.js';
 import { toAccountView, type AccountView } from './view.js';
@@ -183,13 +184,12 @@ export class AccountService {
   async close(accountId: string, password: string, meta: RequestMeta): Promise<void> {
     const { db, clock, outbox } = this.deps;
     const account = await this.get(accountId);
-    if (!(await verifyPassword(account.password_hash, password))) {
-      throw new AppError('invalid_credentials', { detail: 'The password is not right.', extra: { errors: [{ path: '/password', message: 'The password is not right.' }] } });
-    }
+    await this.deps.sessions.confirmPassword(account, password, meta);
     const now = clock.now();
     await db.transaction().execute(async (trx) => {
       await q.updateAccount(trx, accountId, { status: 'closed', closed_at: now, updated_at: now });
       await this.deps.sessions.revokeAll(trx, accountId);
+      await releasePhoneOnClose(trx, accountId, now, meta);
       await recordAudit(trx, now, { event: 'account.closed', accountId, meta });
       await outbox.enqueue(trx, { channel: 'email', to: account.email, template: 'account-closed', data: { username: account.username } });
     });

@@ -20,6 +20,22 @@ export const policies = {
   email_verification_send: { limit: 5, windowSeconds: 60 * 60 },
   /** Admin setup token guesses from one IP. */
   admin_setup_ip: { limit: 10, windowSeconds: 15 * 60 },
+  /** "Was this article helpful?" votes from one IP, cookie or not: bounds ballot stuffing. */
+  help_vote: { limit: 30, windowSeconds: 15 * 60 },
+  /** Twilio status callbacks from one IP (Twilio spreads its callbacks over many addresses). */
+  twilio_webhook_ip: { limit: 600, windowSeconds: 60 },
+  /** Phone verifications started per account / IP (numbers that passed screening): bounds carrier lookups and probing for numbers in use. */
+  phone_start_account: { limit: 20, windowSeconds: 60 * 60 },
+  phone_start_ip: { limit: 60, windowSeconds: 60 * 60 },
+  /** Verification codes (SMS or call) sent, against SMS pumping: per number, account and IP, per hour and per day. */
+  phone_send_number_hour: { limit: 8, windowSeconds: 60 * 60 },
+  phone_send_number_day: { limit: 20, windowSeconds: 24 * 60 * 60 },
+  phone_send_account_hour: { limit: 8, windowSeconds: 60 * 60 },
+  phone_send_account_day: { limit: 20, windowSeconds: 24 * 60 * 60 },
+  phone_send_ip_hour: { limit: 20, windowSeconds: 60 * 60 },
+  phone_send_ip_day: { limit: 100, windowSeconds: 24 * 60 * 60 },
+  /** Codes sent per destination country per day; the limit per country is config.phoneCountryDailyCaps (this is only the fallback). */
+  phone_send_country_day: { limit: 2000, windowSeconds: 24 * 60 * 60 },
 } satisfies Record<string, Policy>;
 
 export interface Policy {
@@ -71,7 +87,9 @@ export class DbCounterStore implements CounterStore {
   }
 
   async sweep(now: Date): Promise<void> {
-    await this.db.deleteFrom('rate_limit_counters').where('expires_at', '<', now).execute();
+    // expires_at is the window's end, which no longer belongs to it: a counter that ends
+    // exactly now is already over.
+    await this.db.deleteFrom('rate_limit_counters').where('expires_at', '<=', now).execute();
   }
 }
 

@@ -1,0 +1,294 @@
+import type { Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import { findAccountById } from '../accounts/queries.js';
+import { recordAudit, type RequestMeta } from '../platform/audit.js';
+import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
+import type { Random } from '../platform/crypto.js';
+import { isUniqueViolation, type Db } from '../platform/db/database.js';
+import type { DB, PhoneVerificationRow } from '../platform/db/schema.js';
+import { AppError } from '../platform/errors.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { Outbox } from '../platform/messaging/outbox.js';
+import type { RateLimiter } from '../platform/ratelimit.js';
+import type { Secrets } from '../platform/secrets.js';
+import { contributeToAccountView } from '../accounts/view.js';
+import { CarrierScreen } from './carrier.js';
+import * as codes from './codes.js';
+import { SendLimits } from './limits.js';
+import type { LineTypeLookup } from './lookup.js';
+import { parsePhone } from './parse.js';
+import * as q from './queries.js';
+import { checkCountryAllowed, planVerdict, voipRefusal, withCarrier } from './screen.js';
+import { phoneInUse, resendTooSoon, tooManyAttempts } from './refusals.js';
+import { phoneStatus, phoneView, type PhoneStatus } from './status.js';
+import { VoipRanges } from './voip-ranges.js';
+
+export type PhoneChannel = 'sms' | 'voice';
+
+export interface PhoneDeps {
+  db: Db;
+  clock: Clock;
+  random: Random;
+  secrets: Secrets;
+  limiter: RateLimiter;
+  outbox: Outbox;
+  metrics: Metrics;
+  log: Logger;
+  publicUrl: string;
+  allowedCountries: ReadonlySet<string> | null;
+  countryDailyCaps: Readonly<Record<string, number>>;
+  /** The carrier lookup (PHONE_LOOKUP=twilio); absent means the numbering plan alone decides. */
+  lookup?: LineTypeLookup | undefined;
+  /**
+   * Runs before a verified number is removed. Two-step verification plugs its rules in
+   * here (a fresh step-up; 409 last_two_step_method when SMS is the only method left).
+   */
+  removalGuard?: ((accountId: string) => Promise<void>) | undefined;
+}
+
+/** What a started or resent verification looks like to the member. */
+export interface VerificationView {
+  id: string;
+  phone: string;
+  channel: PhoneChannel;
+  expiresAt: string;
+  resendAfter: string;
+  attemptsLeft: number;
+  sendsLeft: number;
+  /** Set when we chose another channel than asked (a landline gets a call, not a text). */
+  notice?: string;
+}
+
+const LANDLINE_NOTICE = "This number is a landline, which can't receive texts, so we are calling it and reading the code out instead.";
+
+/** Verifying a member's phone number by a one-time code (API and pages call this). */
+export class PhoneService {
+  readonly voipRanges: VoipRanges;
+  private readonly limits: SendLimits;
+  private readonly carrier: CarrierScreen | null;
+
+  constructor(private readonly deps: PhoneDeps) {
+    this.voipRanges = new VoipRanges(deps);
+    this.limits = new SendLimits(deps.limiter, deps.clock, deps.countryDailyCaps);
+    this.carrier = deps.lookup ? new CarrierScreen({ ...deps, lookup: deps.lookup }) : null;
+    contributeToAccountView(phoneView);
+  }
+
+  /** Starts verifying a number: screens it, then sends a code by SMS (or a call to a landline). */
+  async start(accountId: string, input: { phone: string; country?: string | undefined; channel?: PhoneChannel | undefined }, meta: RequestMeta): Promise<VerificationView> {
+    const { db, clock, limiter } = this.deps;
+    const account = await findAccountById(db, accountId);
+    if (!account) throw new AppError('not_found');
+    const parsed = parsePhone(input.phone, input.country ?? account.country);
+    checkCountryAllowed(parsed, this.deps.allowedCountries);
+    let verdict = planVerdict(parsed);
+    if (await this.voipRanges.matches(parsed.e164)) throw voipRefusal();
+    const current = await q.findVerifiedPhone(db, accountId);
+    if (current?.e164 === parsed.e164) throw new AppError('phone_already_verified');
+
+    // Past this point each try costs: a probe of who holds a number, maybe a paid lookup.
+    await limiter.consume('phone_start_account', accountId);
+    if (meta.ip) await limiter.consume('phone_start_ip', meta.ip);
+    const holder = await q.findHolder(db, parsed.e164);
+    if (holder && holder !== accountId) {
+      await recordAudit(db, clock.now(), { event: 'phone.in_use_refused', accountId, meta, details: { number: parsed.e164, holderId: holder } });
+      throw phoneInUse();
+    }
+    if (this.carrier) verdict = withCarrier(verdict, await this.carrier.lineType(parsed.e164));
+
+    const pending = await q.findPending(db, accountId);
+    if (pending && pending.resend_after > clock.now()) throw resendTooSoon(clock.now(), pending.resend_after);
+    const { channel, notice } = chooseChannel(input.channel, verdict.voiceOnly);
+    await this.limits.consume({ e164: parsed.e164, country: parsed.country, accountId, ip: meta.ip });
+
+    const row = await this.inTransaction(async (trx, now) => {
+      const previous = await q.lockPending(trx, accountId);
+      if (previous && previous.resend_after > now) throw resendTooSoon(now, previous.resend_after);
+      // Starting over soon after a send keeps the cooldown growing.
+      const streak = previous && previous.sent_at > addSeconds(now, -codes.STREAK_WINDOW_SECONDS) ? previous.streak + 1 : 1;
+      if (previous) await q.finish(trx, previous.id, 'replaced', now);
+      const code = codes.newCode(this.deps.random);
+      const outboxId = await this.sendCode(trx, parsed.e164, channel, code);
+      const inserted = await q.insertVerification(trx, {
+        account_id: accountId,
+        e164: parsed.e164,
+        country: parsed.country,
+        line_type: verdict.lineType,
+        voice_only: verdict.voiceOnly,
+        channel,
+        code_hash: codes.codeHash(this.deps.secrets.tokenKey, accountId, parsed.e164, code),
+        streak,
+        outbox_id: outboxId,
+        created_at: now,
+        sent_at: now,
+        expires_at: addSeconds(now, codes.CODE_TTL_SECONDS),
+        resend_after: addSeconds(now, codes.cooldownSeconds(streak)),
+        finished_at: null,
+      });
+      await recordAudit(trx, now, {
+        event: 'phone.verification_started',
+        accountId,
+        meta,
+        details: { number: parsed.e164, channel, lineType: verdict.lineType },
+      });
+      return inserted;
+    });
+    return toView(row, notice);
+  }
+
+  /** Sends a new code for the pending verification (the old one stops working). */
+  async resend(accountId: string, input: { channel?: PhoneChannel | undefined }, meta: RequestMeta): Promise<VerificationView> {
+    const { db, clock } = this.deps;
+    const pending = await q.findPending(db, accountId);
+    if (!pending) throw new AppError('no_pending_verification');
+    if (pending.sends >= codes.MAX_SENDS) {
+      throw new AppError('rate_limited', {
+        detail: `We have sent ${codes.MAX_SENDS} codes for this number. Check that the number is right, then start again.`,
+        retryAfter: Math.max(1, secondsUntil(clock.now(), pending.resend_after)),
+        extra: { limit: 'sends_per_verification' },
+      });
+    }
+    if (pending.resend_after > clock.now()) throw resendTooSoon(clock.now(), pending.resend_after);
+    const { channel, notice } = chooseChannel(input.channel ?? pending.channel, pending.voice_only);
+    await this.limits.consume({ e164: pending.e164, country: pending.country, accountId, ip: meta.ip });
+
+    const row = await this.inTransaction(async (trx, now) => {
+      const code = codes.newCode(this.deps.random);
+      const outboxId = await this.sendCode(trx, pending.e164, channel, code);
+      const updated = await q.replaceCode(trx, pending.id, now, codes.MAX_SENDS, {
+        code_hash: codes.codeHash(this.deps.secrets.tokenKey, accountId, pending.e164, code),
+        channel,
+        outbox_id: outboxId,
+        expires_at: addSeconds(now, codes.CODE_TTL_SECONDS),
+        resend_after: addSeconds(now, codes.cooldownSeconds(pending.streak + 1)),
+      });
+      // Another request resent (or restarted) first: this one is too soon.
+      if (!updated) throw resendTooSoon(now, addSeconds(now, codes.cooldownSeconds(pending.streak + 1)));
+      await recordAudit(trx, now, { event: 'phone.code_resent', accountId, meta, details: { number: pending.e164, channel, send: updated.sends } });
+      return updated;
+    });
+    return toView(row, notice);
+  }
+
+  /** Checks a code; the right one puts the number on the account (if no other live account has it). */
+  async verify(accountId: string, input: { code: string }, meta: RequestMeta): Promise<{ number: string; verified: true; verifiedAt: string }> {
+    const { db, clock, secrets } = this.deps;
+    const typed = codes.normalizeCode(input.code);
+    if (!typed) {
+      const pending = await q.findPending(db, accountId);
+      if (!pending) throw new AppError('no_pending_verification');
+      throw new AppError('code_invalid', {
+        detail: `Enter the ${codes.CODE_DIGITS}-digit code we sent you.`,
+        extra: { attemptsLeft: Math.max(0, codes.MAX_ATTEMPTS - pending.attempts) },
+      });
+    }
+    const row = await q.countAttempt(db, accountId, codes.MAX_ATTEMPTS, clock.now());
+    if (!row) throw await this.whyNoAttempt(accountId);
+    if (!codes.codeMatches(secrets.tokenKey, row, typed)) {
+      const attemptsLeft = codes.MAX_ATTEMPTS - row.attempts;
+      throw new AppError('code_invalid', {
+        detail: attemptsLeft > 0
+          ? `That code is not right. You have ${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left.`
+          : 'That code is not right, and that was the last try for it. Ask for a new code.',
+        extra: { attemptsLeft },
+      });
+    }
+
+    try {
+      const verifiedAt = await this.inTransaction(async (trx, now) => {
+        // Used up once: a code replaced meanwhile (resend) no longer counts.
+        if (!(await q.finish(trx, row.id, 'verified', now, row.code_hash))) {
+          throw new AppError('code_expired', { detail: 'This code was replaced by a newer one. Enter the latest code we sent.' });
+        }
+        const previous = await q.findVerifiedPhone(trx, accountId);
+        await q.saveVerifiedPhone(trx, { account_id: accountId, e164: row.e164, country: row.country, line_type: row.line_type, verified_at: now });
+        const change = previous ? 'changed' : 'added';
+        await recordAudit(trx, now, {
+          event: previous ? 'phone.changed' : 'phone.verified',
+          accountId,
+          meta,
+          details: { number: row.e164, previous: previous?.e164 ?? null, channel: row.channel },
+        });
+        await this.notifyChange(trx, accountId, now, { change, number: row.e164, previous: previous?.e164 ?? null });
+        return now;
+      });
+      return { number: row.e164, verified: true, verifiedAt: verifiedAt.toISOString() };
+    } catch (error) {
+      if (!isUniqueViolation(error, 'phone_numbers_e164_key')) throw error;
+      // Another account verified this number first: this verification can never succeed.
+      await q.finish(db, row.id, 'cancelled', clock.now());
+      await recordAudit(db, clock.now(), { event: 'phone.in_use_refused', accountId, meta, details: { number: row.e164, at: 'verify' } });
+      throw phoneInUse();
+    }
+  }
+
+  /** Removes the verified number (and any verification in progress). */
+  async remove(accountId: string, meta: RequestMeta): Promise<void> {
+    await this.deps.removalGuard?.(accountId);
+    await this.inTransaction(async (trx, now) => {
+      const removed = await q.deleteVerifiedPhone(trx, accountId);
+      await q.cancelPending(trx, accountId, now);
+      if (!removed) return;
+      await recordAudit(trx, now, { event: 'phone.removed', accountId, meta, details: { number: removed.e164 } });
+      await this.notifyChange(trx, accountId, now, { change: 'removed', number: removed.e164, previous: null });
+    });
+  }
+
+  status(accountId: string): Promise<PhoneStatus> {
+    return phoneStatus(this.deps.db, this.deps.clock.now(), accountId);
+  }
+
+  /** Why no attempt could be counted: nothing pending, out of tries, or expired. */
+  private async whyNoAttempt(accountId: string): Promise<AppError> {
+    const now = this.deps.clock.now();
+    const pending = await q.findPending(this.deps.db, accountId);
+    if (!pending) return new AppError('no_pending_verification');
+    if (pending.attempts >= codes.MAX_ATTEMPTS) return tooManyAttempts(now, pending);
+    return new AppError('code_expired', { detail: 'This code has expired. Ask for a new one.' });
+  }
+
+  private async sendCode(trx: Transaction<DB>, e164: string, channel: PhoneChannel, code: string): Promise<string> {
+    return this.deps.outbox.enqueue(trx, {
+      channel,
+      to: e164,
+      template: 'phone-code',
+      data: { code, spoken: codes.spokenCode(code), minutes: codes.CODE_TTL_SECONDS / 60, host: new URL(this.deps.publicUrl).host },
+    });
+  }
+
+  private async notifyChange(trx: Transaction<DB>, accountId: string, now: Date, change: { change: string; number: string; previous: string | null }) {
+    const account = await findAccountById(trx, accountId);
+    if (!account) return;
+    await this.deps.outbox.enqueue(trx, {
+      channel: 'email',
+      to: account.email,
+      template: 'phone-changed',
+      data: { ...change, username: account.username, when: now.toUTCString(), supportLink: `${this.deps.publicUrl}/support/contact` },
+    });
+  }
+
+  /** Runs `work` in a transaction, then wakes the outbox so messages leave at once. */
+  private async inTransaction<T>(work: (trx: Transaction<DB>, now: Date) => Promise<T>): Promise<T> {
+    const result = await this.deps.db.transaction().execute((trx) => work(trx, this.deps.clock.now()));
+    this.deps.outbox.wake();
+    return result;
+  }
+}
+
+function chooseChannel(asked: PhoneChannel | undefined, voiceOnly: boolean): { channel: PhoneChannel; notice?: string } {
+  if (voiceOnly) return asked === 'voice' ? { channel: 'voice' } : { channel: 'voice', notice: LANDLINE_NOTICE };
+  return { channel: asked ?? 'sms' };
+}
+
+function toView(row: PhoneVerificationRow, notice?: string): VerificationView {
+  return {
+    id: row.id,
+    phone: row.e164,
+    channel: row.channel,
+    expiresAt: row.expires_at.toISOString(),
+    resendAfter: row.resend_after.toISOString(),
+    attemptsLeft: Math.max(0, codes.MAX_ATTEMPTS - row.attempts),
+    sendsLeft: Math.max(0, codes.MAX_SENDS - row.sends),
+    ...(notice ? { notice } : {}),
+  };
+}

@@ -1,0 +1,124 @@
+import lib from 'google-libphonenumber';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
+import { browserAvailable, launchBrowser, listen, newPage } from '../helpers/browser.js';
+
+let t: TestApp;
+let browser: Browser;
+let baseURL: string;
+const open: BrowserContext[] = [];
+let consoleErrors: string[] = [];
+
+/** A browser signed in as a fresh member, on /account/phone. */
+async function signedInOnPhonePage(who: SignedUp): Promise<Page> {
+  const { context, page } = await newPage(browser, baseURL);
+  open.push(context);
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text());
+  });
+  await page.goto('/login?next=/account/phone');
+  await page.getByLabel('Username or e-mail').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/account/phone');
+  return page;
+}
+
+/** The newest code sent to a number, read from the development outbox through the app. */
+async function codeFromOutbox(page: Page, e164: string): Promise<string> {
+  await t.app.verity.outbox.drain();
+  const res = await page.request.get(`/v1/dev/outbox?to=${encodeURIComponent(e164)}`);
+  expect(res.status()).toBe(200);
+  const [message] = (await res.json()) as Array<{ channel: string; body: string }>;
+  expect(message?.channel).toBe('sms');
+  return /\b(\d{6})\b/.exec(message!.body)![1]!;
+}
+
+async function sendCode(page: Page, phone: string, country?: string) {
+  if (country) await page.getByLabel('Country of the number').selectOption(country);
+  await page.getByLabel('Phone number').fill(phone);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.waitForLoadState();
+}
+
+describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
+  beforeAll(async () => {
+    t = await createTestApp();
+    baseURL = await listen(t);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+  afterEach(async () => {
+    for (const context of open.splice(0)) await context.close();
+    const errors = consoleErrors;
+    consoleErrors = [];
+    expect(errors).toEqual([]);
+  });
+
+  it('verifies a number: enter it, get the code from the outbox, enter the code, see it verified', async () => {
+    const member = await signUp(t, { country: 'PH' });
+    const page = await signedInOnPhonePage(member);
+    await sendCode(page, '0917 555 8888');
+    expect(page.url()).toContain('/account/phone?done=sent');
+    expect(await page.getByTestId('flash').textContent()).toContain('We sent you a code');
+    expect(await page.getByTestId('pending-number').textContent()).toBe('+639175558888');
+    expect(await page.getByTestId('delivery').getAttribute('data-status')).toBe('queued');
+    expect(await page.getByTestId('delivery').textContent()).toContain('can take a minute');
+    // Resend waits for the cooldown (the server refuses early resends too).
+    const resendButton = page.getByRole('button', { name: /Send a new code/ });
+    expect(await resendButton.isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: /Call me with the code/ }).isDisabled()).toBe(true);
+
+    // A wrong code first: the error sits beside the code field.
+    const code = await codeFromOutbox(page, '+639175558888');
+    await page.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForLoadState();
+    expect(await page.locator('#f-code-error').textContent()).toContain('4 tries left');
+
+    await page.getByLabel('Code').fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL('**/account/phone?done=verified');
+    expect(await page.getByTestId('phone-number').textContent()).toContain('+639175558888');
+    expect(await page.getByTestId('phone-verified').textContent()).toBe('verified');
+  });
+
+  it('shows the VoIP refusal with its guidance, keeping the input', async () => {
+    const util = lib.PhoneNumberUtil.getInstance();
+    const voip = util.format(util.getExampleNumberForType('GB', lib.PhoneNumberType.VOIP)!, lib.PhoneNumberFormat.E164);
+    const page = await signedInOnPhonePage(await signUp(t));
+    await sendCode(page, voip);
+    expect(await page.locator('#f-phone-error').textContent()).toBe("We can't verify VoIP numbers; please use a different, non-VoIP number.");
+    expect(await page.getByTestId('phone-voip').textContent()).toContain('SIM card');
+    expect(await page.getByLabel('Phone number').inputValue()).toBe(voip);
+  });
+
+  it('shows phone_in_use with the recovery links and the advice to close the extra account', async () => {
+    const owner = await signUp(t);
+    const ownerPage = await signedInOnPhonePage(owner);
+    await sendCode(ownerPage, '+639175557777');
+    await ownerPage.getByLabel('Code').fill(await codeFromOutbox(ownerPage, '+639175557777'));
+    await ownerPage.getByRole('button', { name: 'Verify' }).click();
+    await ownerPage.waitForURL('**/account/phone?done=verified');
+
+    const page = await signedInOnPhonePage(await signUp(t));
+    await sendCode(page, '+63 917 555 7777');
+    const box = page.getByTestId('phone-in-use');
+    expect(await box.textContent()).toContain('close the extra account');
+    expect(await box.locator('a[data-rel="forgot_password"]').getAttribute('href')).toBe('/recover/password');
+    expect(await box.locator('a[data-rel="contact_support"]').getAttribute('href')).toBe('/support/contact');
+    expect(await page.locator('#f-phone-error').textContent()).toContain('already verified on another account');
+  });
+
+  it('calls a landline and says so', async () => {
+    const page = await signedInOnPhonePage(await signUp(t));
+    await sendCode(page, '020 7183 8750', 'GB');
+    expect(await page.getByTestId('flash').textContent()).toContain('landline');
+    expect(await page.getByRole('button', { name: /Call me again/ }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: /Send a new code/ }).count()).toBe(0);
+  });
+});

@@ -1,0 +1,107 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
+import { count, phMobile, resend, startPhone } from './helpers.js';
+
+/** Caps on codes sent, against SMS pumping and against flooding one person's phone. */
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ env: { PHONE_COUNTRY_DAILY_CAPS: 'DE=3', PHONE_ALLOWED_COUNTRIES: 'PH,DE' } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+function expectCapped(res: LightMyRequestResponse, detail: RegExp) {
+  expect(res.statusCode, res.body).toBe(429);
+  const body = problem(res);
+  expect(body.code).toBe('rate_limited');
+  expect(body.detail).toMatch(detail);
+  expect(body.retryAfter).toBeGreaterThan(0);
+  expect(res.headers['retry-after']).toBe(String(body.retryAfter));
+}
+
+/** Moves the clock to the start of the next hour (the caps count in fixed windows). */
+function nextHour() {
+  const now = t.clock.now().getTime();
+  t.clock.set(new Date(Math.ceil((now + 1) / 3_600_000) * 3_600_000));
+}
+
+describe('caps on codes sent', () => {
+  it('caps codes to one number at 8 an hour and 20 a day, whichever accounts ask', async () => {
+    nextHour();
+    const victim = phMobile();
+    for (let hour = 0; hour < 3; hour++) {
+      const allowed = hour < 2 ? 8 : 4;
+      for (let i = 0; i < allowed; i++) {
+        expect((await startPhone(t, await signUp(t), { phone: victim })).statusCode).toBe(202);
+      }
+      const late = await signUp(t);
+      const before = await count(t, 'outbox');
+      expectCapped(await startPhone(t, late, { phone: victim }), hour < 2 ? /number .* last hour/ : /number .* today/);
+      expect(await count(t, 'outbox')).toBe(before);
+      nextHour();
+    }
+  });
+
+  it('caps codes asked for by one account at 8 an hour', async () => {
+    nextHour();
+    const member = await signUp(t);
+    const ip = randomIp();
+    let sends = 0;
+    let res = await startPhone(t, member, { phone: phMobile() }, ip);
+    sends += 1;
+    while (sends < 8) {
+      t.clock.advanceSeconds((new Date(res.json().verification.resendAfter).getTime() - t.clock.now().getTime()) / 1000);
+      res = sends % 5 === 0 ? await startPhone(t, member, { phone: phMobile() }, ip) : await resend(t, member, {}, ip);
+      expect(res.statusCode, res.body).toBe(202);
+      sends += 1;
+    }
+    t.clock.advanceSeconds(300);
+    expectCapped(await resend(t, member, {}, ip), /You have asked for too many codes in the last hour/);
+  });
+
+  it('caps codes asked for from one IP at 20 an hour', async () => {
+    nextHour();
+    const ip = randomIp();
+    for (let i = 0; i < 20; i++) {
+      expect((await startPhone(t, await signUp(t), { phone: phMobile() }, ip)).statusCode).toBe(202);
+    }
+    expectCapped(await startPhone(t, await signUp(t), { phone: phMobile() }, ip), /from your network/);
+    // Another network is not affected.
+    expect((await startPhone(t, await signUp(t), { phone: phMobile() }, randomIp())).statusCode).toBe(202);
+  });
+
+  it('caps codes to one country per day (PHONE_COUNTRY_DAILY_CAPS), leaving other countries alone', async () => {
+    const german = () => `+49151${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    for (let i = 0; i < 3; i++) {
+      expect((await startPhone(t, await signUp(t), { phone: german() })).statusCode).toBe(202);
+    }
+    const res = await startPhone(t, await signUp(t), { phone: german() });
+    expectCapped(res, /too many codes to Germany/);
+    expect((await startPhone(t, await signUp(t), { phone: phMobile() })).statusCode).toBe(202);
+  });
+
+  it('sends codes only to numbers of PHONE_ALLOWED_COUNTRIES', async () => {
+    const member = await signUp(t);
+    const before = await count(t, 'phone_verifications');
+    const res = await startPhone(t, member, { phone: '+33612345678' });
+    expect(res.statusCode).toBe(422);
+    expect(problem(res)).toMatchObject({ code: 'phone_country_unsupported', country: 'FR' });
+    expect(problem(res).detail).toMatch(/France/);
+    expect(await count(t, 'phone_verifications')).toBe(before);
+  });
+
+  it('limits verification starts per account, which bounds probing for numbers in use', async () => {
+    nextHour();
+    const member = await signUp(t);
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await startPhone(t, member, { phone: phMobile() })).statusCode);
+    // The first sends a code, the next 19 are too soon (cooldown), the 21st is over the cap.
+    expect(statuses[0]).toBe(202);
+    expect(statuses.slice(1, 20).every((s) => s === 429)).toBe(true);
+    const last = await startPhone(t, member, { phone: phMobile() });
+    expect(problem(last).code).toBe('rate_limited');
+    expect(last.headers['retry-after']).toBeDefined();
+  });
+});
