@@ -1,7 +1,13 @@
 // The ordered, frozen migration set. The same SQL runs on PGlite and PostgreSQL.
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_phone.js';
+import * as m0003 from './0003_delivery_status.js';
+import * as m0004 from './0004_help_notices.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_phone': m0002,
+  '0003_delivery_status': m0003,
+  '0004_help_notices': m0004,
 };

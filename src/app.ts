@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { createLogger } from './platform/logger.js';
+import { createLogger, withLogSafety } from './platform/logger.js';
 import { accountPages } from './accounts/pages.js';
 import { accountRoutes } from './accounts/routes.js';
 import { AccountService } from './accounts/service.js';
@@ -25,6 +25,21 @@ import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { homePages } from './platform/web/home.js';
 import formbody from '@fastify/formbody';
+import { twilioWebhookRoutes } from './platform/twilio/webhook.js';
+import { gateRoutes } from './gate/routes.js';
+import { GateService } from './gate/service.js';
+import type { LineTypeLookup } from './phone/lookup.js';
+import { phoneAdminPages, phonePages } from './phone/pages.js';
+import { phoneRoutes } from './phone/routes.js';
+import { PhoneService } from './phone/service.js';
+import { createTwilioLookup } from './platform/twilio/lookup.js';
+import { helpAdminPages } from './help/admin-pages.js';
+import { helpPages } from './help/pages.js';
+import { helpRoutes } from './help/routes.js';
+import { HelpService } from './help/service.js';
+import { noticePages } from './notices/pages.js';
+import { noticeRoutes } from './notices/routes.js';
+import { NoticeService } from './notices/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -36,12 +51,14 @@ export interface AppDeps {
   counterStore: CounterStore;
   logger?: Logger;
   metrics?: Metrics;
+  /** The carrier line-type lookup; by default Twilio's when PHONE_LOOKUP=twilio, else none. */
+  phoneLookup?: LineTypeLookup;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const log = deps.logger ?? createLogger(deps.config.logLevel);
+  const log = deps.logger ? withLogSafety(deps.logger) : createLogger(deps.config.logLevel);
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
@@ -73,6 +90,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.config.publicUrl,
   });
   const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
+  const phone = new PhoneService({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    metrics,
+    log: log.child({ component: 'phone' }),
+    publicUrl: deps.config.publicUrl,
+    allowedCountries: deps.config.phoneAllowedCountries,
+    countryDailyCaps: deps.config.phoneCountryDailyCaps,
+    lookup: deps.phoneLookup ?? (deps.config.phoneLookup === 'twilio' ? createTwilioLookup(deps.config) : undefined),
+  });
+  const gate = new GateService({ db: deps.db, clock: deps.clock, idleSeconds: deps.config.sessionIdleSeconds });
+  const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
+  const notices = new NoticeService({ db: deps.db, clock: deps.clock });
   const context: AppContext = {
     ...deps,
     log,
@@ -82,7 +116,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions,
     accounts,
     admin,
-    notices: { forViewer: async () => [] },
+    phone,
+    gate,
+    help,
+    notices,
   };
   app.decorate('verity', context);
   app.decorateRequest('member', null);
@@ -99,9 +136,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The JSON API: JSON bodies only, so a cross-site HTML form can never reach it.
   await app.register(
     async (api) => {
+      // Fastify also parses text/plain by default, a type any cross-site form may send.
+      api.removeContentTypeParser('text/plain');
       await api.register(accountRoutes);
       await api.register(sessionRoutes);
       await api.register(adminRoutes);
+      await api.register(phoneRoutes);
+      await api.register(gateRoutes);
+      await api.register(helpRoutes);
+      await api.register(noticeRoutes, { notices });
+      // Form-encoded and signed by Twilio; its form parser stays inside this plugin.
+      await api.register(twilioWebhookRoutes);
       if (!deps.config.production) await api.register(devOutboxRoutes);
     },
     { prefix: '/v1' },
@@ -114,6 +159,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await web.register(accountPages);
     await web.register(sessionPages);
     await web.register(adminPages);
+    await web.register(phonePages);
+    await web.register(phoneAdminPages);
+    await web.register(helpPages);
+    await web.register(helpAdminPages);
+    await web.register(noticePages, { notices });
     if (!deps.config.production) await web.register(devOutboxPages);
   });
 

@@ -5,11 +5,14 @@ import type { Config } from './platform/config.js';
 import type { Clock } from './platform/clock.js';
 import type { Random } from './platform/crypto.js';
 import type { Db } from './platform/db/database.js';
+import type { GateService } from './gate/service.js';
 import type { Metrics } from './platform/metrics.js';
 import type { Outbox } from './platform/messaging/outbox.js';
+import type { PhoneService } from './phone/service.js';
 import type { RateLimiter } from './platform/ratelimit.js';
 import type { Secrets } from './platform/secrets.js';
 import type { Notice, NoticeViewer } from './platform/web/notices.js';
+import type { HelpService } from './help/service.js';
 import type { SessionService } from './sessions/service.js';
 
 /** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
@@ -26,6 +29,9 @@ export interface AppContext {
   accounts: AccountService;
   sessions: SessionService;
   admin: AdminService;
+  phone: PhoneService;
+  gate: GateService;
+  help: HelpService;
   /** The notices a viewer should see on every page; the notices domain provides it. */
   notices: { forViewer(viewer: NoticeViewer): Promise<Notice[]> };
 }

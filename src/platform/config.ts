@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isCountryCode } from './countries.js';
 
 /**
  * Every setting Verity reads from the environment, validated once at start.
@@ -20,9 +21,16 @@ export interface Config {
     readonly accountSid: string | undefined;
     readonly authToken: string | undefined;
     readonly from: string | undefined;
+    /** The REST API (Messages, Calls): https://api.twilio.com unless TWILIO_BASE_URL is set. */
     readonly baseUrl: string;
+    /** Lookup v2 lives on its own host; TWILIO_BASE_URL, when set, points both at one server. */
+    readonly lookupBaseUrl: string;
   };
   readonly phoneLookup: 'none' | 'twilio';
+  /** Countries whose numbers may be verified (PHONE_ALLOWED_COUNTRIES); null means all. */
+  readonly phoneAllowedCountries: ReadonlySet<string> | null;
+  /** Verification codes sent per country per day before sending stops (against SMS pumping). */
+  readonly phoneCountryDailyCaps: Readonly<Record<string, number>>;
   readonly rateLimit: boolean;
   /** Undefined in development until the server generates one into DATA_DIR. */
   readonly secretKey: string | undefined;
@@ -36,7 +44,12 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
-    super(`${variable}: ${problem}`);
+    // The message is printed as ONE line: a value echoed back may hold a newline or
+    // terminal control characters, so those are escaped, and a huge value is cut short.
+    const line = `${variable}: ${problem}`.replace(/[\p{Cc}\u2028\u2029]/gu, (c) =>
+      c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    super(line.length > 300 ? `${line.slice(0, 297)}...` : line);
     this.name = 'ConfigError';
   }
 }
@@ -61,6 +74,35 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/**
+ * Codes a country's numbers may receive per day, whatever the accounts or IPs: a circuit
+ * breaker against SMS pumping. '*' is every country not named. Override or extend with
+ * PHONE_COUNTRY_DAILY_CAPS="PH=20000,*=3000".
+ */
+export const PHONE_COUNTRY_DAILY_CAP_DEFAULTS: Readonly<Record<string, number>> = Object.freeze({ '*': 2000 });
+
+function countryList(env: Env, name: string): ReadonlySet<string> | null {
+  const raw = env[name]?.trim();
+  if (!raw || raw.toLowerCase() === 'all') return null;
+  const codes = raw.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+  for (const code of codes) {
+    if (!isCountryCode(code)) throw new ConfigError(name, `"${code}" is not an ISO 3166-1 alpha-2 country code`);
+  }
+  return Object.freeze(new Set(codes));
+}
+
+function countryCaps(env: Env, name: string, defaults: Readonly<Record<string, number>>): Readonly<Record<string, number>> {
+  const caps: Record<string, number> = { ...defaults };
+  for (const entry of (env[name] ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z]{2}|\*)=(\d{1,9})$/.exec(entry);
+    if (!match || (match[1] !== '*' && !isCountryCode(match[1]!.toUpperCase()))) {
+      throw new ConfigError(name, `entries look like PH=20000 or *=2000 (got "${entry}")`);
+    }
+    caps[match[1]!.toUpperCase()] = Number(match[2]);
+  }
+  return Object.freeze(caps);
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -80,6 +122,8 @@ export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
+  // A name or an IPv4/IPv6 address; anything else would only fail later, at listen().
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) throw new ConfigError('HOST', `must be a host name or IP address (got "${host}")`);
   const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
@@ -91,11 +135,13 @@ export function loadConfig(env: Env = process.env): Config {
   const secretKey = env.SECRET_KEY || undefined;
 
   if (emailTransport === 'smtp' && !smtpUrl) throw new ConfigError('SMTP_URL', 'is required when EMAIL_TRANSPORT=smtp');
+  const twilioBaseUrl = url(env, 'TWILIO_BASE_URL', ['http:', 'https:']);
   const twilio = {
     accountSid: env.TWILIO_ACCOUNT_SID || undefined,
     authToken: env.TWILIO_AUTH_TOKEN || undefined,
     from: env.TWILIO_FROM || undefined,
-    baseUrl: url(env, 'TWILIO_BASE_URL', ['http:', 'https:']) ?? 'https://api.twilio.com',
+    baseUrl: twilioBaseUrl ?? 'https://api.twilio.com',
+    lookupBaseUrl: twilioBaseUrl ?? 'https://lookups.twilio.com',
   };
   if (smsTransport === 'twilio' || phoneLookup === 'twilio') {
     for (const [name, value] of [
@@ -104,9 +150,18 @@ export function loadConfig(env: Env = process.env): Config {
     ] as const) {
       if (!value) throw new ConfigError(name, 'is required when SMS_TRANSPORT or PHONE_LOOKUP is twilio');
     }
+    // The SID is part of every request path: letters and digits only, and an account SID
+    // (AC…), not an API key SID (SK…) or the auth token pasted into the wrong variable.
+    if (!/^AC[A-Za-z0-9]+$/.test(twilio.accountSid!)) {
+      throw new ConfigError('TWILIO_ACCOUNT_SID', 'must be an account SID starting with AC');
+    }
   }
-  if (smsTransport === 'twilio' && !twilio.from) {
-    throw new ConfigError('TWILIO_FROM', 'is required when SMS_TRANSPORT=twilio');
+  if (smsTransport === 'twilio') {
+    if (!twilio.from) throw new ConfigError('TWILIO_FROM', 'is required when SMS_TRANSPORT=twilio');
+    // Voice calls need a real number, so TWILIO_FROM is an E.164 number, not a sender name.
+    if (!/^\+[1-9]\d{6,14}$/.test(twilio.from)) {
+      throw new ConfigError('TWILIO_FROM', `must be a phone number in E.164 form, like +15005550006 (got "${twilio.from}")`);
+    }
   }
   if (secretKey !== undefined && secretKey.length < 32) {
     throw new ConfigError('SECRET_KEY', 'must be at least 32 characters');
@@ -116,6 +171,8 @@ export function loadConfig(env: Env = process.env): Config {
     if (emailTransport === 'outbox') throw new ConfigError('EMAIL_TRANSPORT', 'must be smtp when NODE_ENV=production');
     if (smsTransport === 'outbox') throw new ConfigError('SMS_TRANSPORT', 'must be twilio when NODE_ENV=production');
     if (rateLimitSetting === 'off') throw new ConfigError('RATE_LIMIT', 'cannot be off when NODE_ENV=production');
+    // The auth token travels in every Twilio request: never over plain HTTP in production.
+    if (twilioBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_BASE_URL', 'must use https:// when NODE_ENV=production');
   }
 
   return Object.freeze({
@@ -132,6 +189,8 @@ export function loadConfig(env: Env = process.env): Config {
     smsTransport,
     twilio: Object.freeze(twilio),
     phoneLookup,
+    phoneAllowedCountries: countryList(env, 'PHONE_ALLOWED_COUNTRIES'),
+    phoneCountryDailyCaps: countryCaps(env, 'PHONE_COUNTRY_DAILY_CAPS', PHONE_COUNTRY_DAILY_CAP_DEFAULTS),
     rateLimit: rateLimitSetting === 'on',
     secretKey,
     sessionAbsoluteSeconds: integer(env, 'SESSION_ABSOLUTE_SECONDS', 30 * 86400, 60, 365 * 86400),

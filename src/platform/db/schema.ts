@@ -1,5 +1,6 @@
 // Row types of every table, mirroring migrations/. Generated<> marks columns with defaults.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DeliveryStatus } from '../messaging/delivery.js';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 type Json = ColumnType<Record<string, unknown>, string | Record<string, unknown> | undefined, string | Record<string, unknown>>;
@@ -66,6 +67,18 @@ export interface OutboxTable {
   sent_at: Timestamp | null;
 }
 
+/** The provider's latest word on one outbox message (migrations/0003_delivery_status.ts). */
+export interface MessageDeliveriesTable {
+  outbox_id: string;
+  /** Twilio's Message or Call SID; null when the provider refused the message outright. */
+  provider_id: string | null;
+  status: DeliveryStatus;
+  /** The provider's own status word (e.g. 'no-answer'), kept for support and advice. */
+  provider_status: string;
+  error_code: string | null;
+  updated_at: Timestamp;
+}
+
 export interface DevMessagesTable {
   id: Generated<string>;
   idempotency_key: string;
@@ -117,17 +130,103 @@ export interface AdminSetupTokensTable {
   created_at: Timestamp;
 }
 
+export type PhoneVerificationStatus = 'pending' | 'verified' | 'replaced' | 'cancelled';
+
+export interface PhoneNumbersTable {
+  account_id: string;
+  e164: string;
+  country: string | null;
+  line_type: string;
+  verified_at: Timestamp;
+}
+
+export interface PhoneVerificationsTable {
+  id: Generated<string>;
+  account_id: string;
+  e164: string;
+  country: string | null;
+  line_type: string;
+  voice_only: boolean;
+  channel: 'sms' | 'voice';
+  status: Generated<PhoneVerificationStatus>;
+  code_hash: string;
+  attempts: Generated<number>;
+  sends: Generated<number>;
+  streak: Generated<number>;
+  outbox_id: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp;
+  expires_at: Timestamp;
+  resend_after: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface PhoneLookupsTable {
+  e164: string;
+  line_type: string | null;
+  carrier_name: string | null;
+  looked_up_at: Timestamp;
+}
+
+export interface PhoneVoipRangesTable {
+  id: Generated<string>;
+  prefix: string;
+  note: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+/** Help center articles (migrations/0004_help_notices.ts); search columns are generated. */
+export interface HelpArticlesTable {
+  slug: string;
+  title: string;
+  summary: string;
+  body: string;
+  keywords: string[];
+  related: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  updated_by: string | null;
+  search_text: ColumnType<string, never, never>;
+  search: ColumnType<string, never, never>;
+}
+
+export interface HelpVotesTable {
+  article_slug: string;
+  /** "account:<id>" or "visitor:<id>": one vote per visitor and article. */
+  voter: string;
+  helpful: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The notice feed as the JSON text it was given; a single row (id 1). */
+export interface NoticeFeedTable {
+  id: Generated<number>;
+  feed: string;
+  updated_at: Timestamp;
+  updated_by: string | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   sessions: SessionsTable;
   one_time_tokens: OneTimeTokensTable;
   outbox: OutboxTable;
+  message_deliveries: MessageDeliveriesTable;
   dev_messages: DevMessagesTable;
   audit_events: AuditEventsTable;
   rate_limit_counters: RateLimitCountersTable;
   staff_roles: StaffRolesTable;
   service_keys: ServiceKeysTable;
   admin_setup_tokens: AdminSetupTokensTable;
+  help_articles: HelpArticlesTable;
+  help_votes: HelpVotesTable;
+  notice_feed: NoticeFeedTable;
+  phone_numbers: PhoneNumbersTable;
+  phone_verifications: PhoneVerificationsTable;
+  phone_lookups: PhoneLookupsTable;
+  phone_voip_ranges: PhoneVoipRangesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -135,3 +234,5 @@ export type NewAccount = Insertable<AccountsTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type PhoneNumberRow = Selectable<PhoneNumbersTable>;
+export type PhoneVerificationRow = Selectable<PhoneVerificationsTable>;

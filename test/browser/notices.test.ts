@@ -1,0 +1,72 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, signUp, type TestApp } from '../helpers/app.js';
+import { browserAvailable, launchBrowser, listen, newPage } from '../helpers/browser.js';
+import { signUpAdmin } from '../help/support.js';
+import { feedWith, putFeed, targeted } from '../notices/support.js';
+
+let t: TestApp;
+let browser: Browser;
+let baseURL: string;
+const open: BrowserContext[] = [];
+
+/** A browser signed in as the member with this session token (the cookie the login page sets). */
+async function signedIn(token: string | null, headers: Record<string, string> = {}): Promise<Page> {
+  const { context, page } = await newPage(browser, baseURL);
+  open.push(context);
+  if (token) await context.addCookies([{ name: 'verity_session', value: token, url: baseURL, httpOnly: true, sameSite: 'Lax' }]);
+  await context.setExtraHTTPHeaders(headers);
+  return page;
+}
+
+const TARGETED = 'Withdrawal codes are delayed for freelancers in the Philippines.';
+
+describe.skipIf(!browserAvailable)('notice banners in a browser', () => {
+  beforeAll(async () => {
+    t = await createTestApp();
+    baseURL = await listen(t);
+    browser = await launchBrowser();
+    const admin = await signUpAdmin(t);
+    const res = await putFeed(t, admin.token, feedWith([targeted({ message: TARGETED, icon: 'warning' })], { message: 'We are upgrading our systems tonight.', icon: 'info' }));
+    if (res.statusCode !== 200) throw new Error(res.body);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+  afterEach(async () => {
+    for (const context of open.splice(0)) await context.close();
+  });
+
+  it('shows the targeted banner, with its icon, to a PH freelancer', async () => {
+    const member = await signUp(t, { country: 'PH', roles: ['freelancer'] });
+    const page = await signedIn(member.token);
+    for (const path of ['/', '/account', '/help']) {
+      await page.goto(path);
+      const banners = page.getByRole('region', { name: 'Notices' });
+      const warning = banners.getByRole('alert');
+      await expect(warning.textContent()).resolves.toContain(TARGETED);
+      await expect(warning.getAttribute('data-scope')).resolves.toBe('targeted');
+      await expect(warning.locator('.notice-icon.icon-warning').count()).resolves.toBe(1);
+      await expect(banners.getByRole('status').textContent()).resolves.toContain('We are upgrading our systems tonight.');
+    }
+  });
+
+  it('does not show it to a US client, who still sees the global notice', async () => {
+    const member = await signUp(t, { country: 'US', roles: ['client'] });
+    const page = await signedIn(member.token);
+    await page.goto('/');
+    await expect(page.getByText(TARGETED).count()).resolves.toBe(0);
+    await expect(page.getByRole('region', { name: 'Notices' }).getByRole('status').textContent()).resolves.toContain('We are upgrading our systems tonight.');
+  });
+
+  it('uses the edge country for a visitor who is not signed in', async () => {
+    const member = await signUp(t, { country: 'PH', roles: ['freelancer', 'client'] });
+    const fromPh = await signedIn(null, { 'cf-ipcountry': 'PH' });
+    await fromPh.goto('/help');
+    await expect(fromPh.getByText(TARGETED).count()).resolves.toBe(0); // not known to be a freelancer
+    const both = await signedIn(member.token, { 'cf-ipcountry': 'US' });
+    await both.goto('/help');
+    await expect(both.getByText(TARGETED).count()).resolves.toBe(1); // the account's country wins
+  });
+});
