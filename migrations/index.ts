@@ -4,10 +4,12 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_phone.js';
 import * as m0003 from './0003_delivery_status.js';
 import * as m0004 from './0004_help_notices.js';
+import * as m0005 from './0005_message_order.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_phone': m0002,
   '0003_delivery_status': m0003,
   '0004_help_notices': m0004,
+  '0005_message_order': m0005,
 };

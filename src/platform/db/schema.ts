@@ -1,5 +1,5 @@
 // Row types of every table, mirroring migrations/. Generated<> marks columns with defaults.
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely';
 import type { DeliveryStatus } from '../messaging/delivery.js';
 
 type Timestamp = ColumnType<Date, Date, Date>;
@@ -65,6 +65,8 @@ export interface OutboxTable {
   provider_id: string | null;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /** Enqueue order (0005): ties of timestamps still leave first in, first out. */
+  seq: GeneratedAlways<number>;
 }
 
 /** The provider's latest word on one outbox message (migrations/0003_delivery_status.ts). */

@@ -169,6 +169,7 @@ export class Outbox {
           ]),
         )
         .orderBy('next_attempt_at')
+        .orderBy('seq')
         .limit(delivery.batchSize)
         .forUpdate()
         .skipLocked()

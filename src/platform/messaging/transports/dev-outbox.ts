@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import type { OutgoingMessage, Transport } from '../transport.js';
@@ -42,8 +43,16 @@ export interface DevMessage {
 }
 
 export async function listDevMessages(db: Db, to?: string, limit = 100): Promise<DevMessage[]> {
-  let query = db.selectFrom('dev_messages').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
-  if (to) query = query.where((eb) => eb(eb.fn('lower', ['recipient']), '=', to.toLowerCase()));
+  // Newest first in the order the messages were written (outbox.seq): deliveries of one
+  // batch run concurrently and may arrive here in any order.
+  let query = db
+    .selectFrom('dev_messages')
+    .leftJoin('outbox', (join) => join.on(sql`outbox.id::text`, '=', sql.ref('dev_messages.idempotency_key')))
+    .selectAll('dev_messages')
+    .orderBy('dev_messages.created_at', 'desc')
+    .orderBy('outbox.seq', 'desc')
+    .limit(limit);
+  if (to) query = query.where((eb) => eb(eb.fn('lower', ['dev_messages.recipient']), '=', to.toLowerCase()));
   const rows = await query.execute();
   return rows.map((r) => ({
     id: r.id,
