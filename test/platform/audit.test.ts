@@ -21,12 +21,13 @@ async function eventsOf(accountId: string) {
 }
 
 describe('audit_events is append-only', () => {
-  it('refuses UPDATE and DELETE in the database itself', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE in the database itself', async () => {
     await signUp(t);
     const before = await t.db.selectFrom('audit_events').selectAll().orderBy('id').execute();
     expect(before.length).toBeGreaterThan(0);
     await expect(sql`UPDATE audit_events SET event = 'tampered'`.execute(t.db)).rejects.toThrow(/append-only/);
     await expect(sql`DELETE FROM audit_events`.execute(t.db)).rejects.toThrow(/append-only/);
+    await expect(sql`TRUNCATE audit_events`.execute(t.db)).rejects.toThrow(/append-only/);
     await expect(t.db.deleteFrom('audit_events').where('id', '=', before[0]!.id).execute()).rejects.toThrow(/append-only/);
     await expect(t.db.updateTable('audit_events').set({ ip: '6.6.6.6' }).where('id', '=', before[0]!.id).execute()).rejects.toThrow(/append-only/);
     expect(await t.db.selectFrom('audit_events').selectAll().orderBy('id').execute()).toEqual(before);
