@@ -27,6 +27,18 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
 
+// Aligned table columns come out of markdown-it as style="text-align:..."; the strict CSP
+// (style-src 'self') would block that attribute, so the alignment becomes a class instead.
+for (const rule of ['th_open', 'td_open'] as const) {
+  md.renderer.rules[rule] = (tokens, idx, options, _env, self) => {
+    const token = tokens[idx]!;
+    const align = /^text-align:(left|right|center)$/.exec(String(token.attrGet('style') ?? ''));
+    if (token.attrs) token.attrs = token.attrs.filter(([name]) => name !== 'style');
+    if (align) token.attrJoin('class', `align-${align[1]}`);
+    return self.renderToken(tokens, idx, options);
+  };
+}
+
 /** An article's Markdown as HTML that is safe to place in a page as it is. */
 export function renderMarkdown(source: string): string {
   return md.render(source);

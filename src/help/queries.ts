@@ -31,6 +31,8 @@ export interface ArticleInput {
 
 /** Below this trigram likeness a query that shares no word stem with an article does not find it. */
 const FUZZY_MIN = 0.3;
+/** How much trigram likeness with the title alone adds to the score (a tie-breaker in effect). */
+const TITLE_BONUS = 0.1;
 
 // Votes are counted from the rows themselves, so no counter can drift under concurrent votes.
 const voteCounts = sql`
@@ -61,7 +63,10 @@ export async function searchArticles(db: Kysely<DB>, terms: string[]): Promise<A
     scored AS (
       SELECT a.slug, a.title, a.summary, a.updated_at,
              a.search @@ q.query AS matched,
-             ts_rank(a.search, q.query) + word_similarity(q.text, a.search_text) AS score,
+             -- Trigram likeness with the title counts a little extra, so that for a typo too
+             -- the title outranks the keywords.
+             ts_rank(a.search, q.query) + word_similarity(q.text, a.search_text)
+               + ${sql.lit(TITLE_BONUS)} * word_similarity(q.text, help_fold(a.title)) AS score,
              word_similarity(q.text, a.search_text) AS fuzzy
       FROM help_articles a, q
     )

@@ -50,6 +50,18 @@ describe.skipIf(!browserAvailable)('notice banners in a browser', () => {
       await expect(warning.locator('.notice-icon.icon-warning').count()).resolves.toBe(1);
       await expect(banners.getByRole('status').textContent()).resolves.toContain('We are upgrading our systems tonight.');
     }
+    // The icons are drawn by the stylesheet: a visible badge with a glyph for each kind.
+    const icon = (kind: string) =>
+      page.locator(`.notice-icon.icon-${kind}`).evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        return { glyph: getComputedStyle(el, '::before').content, width: Math.round(box.width), background: getComputedStyle(el).backgroundColor };
+      });
+    const warningIcon = await icon('warning');
+    const infoIcon = await icon('info');
+    expect(warningIcon.glyph).toBe('"!"');
+    expect(infoIcon.glyph).toBe('"i"');
+    expect(warningIcon.width).toBeGreaterThan(10);
+    expect(warningIcon.background).not.toBe(infoIcon.background);
   });
 
   it('does not show it to a US client, who still sees the global notice', async () => {

@@ -40,6 +40,14 @@ const hostile: Array<[string, string]> = [
   ['an inline HTML span', 'Hello <span style="color:red" onmouseover="alert(1)">there</span>'],
   ['a title attribute breaking out', '[x](https://example.com "a\\" onmouseover=\\"alert(1)")'],
   ['an html block comment', '<!-- <script>alert(1)</script> -->'],
+  ['a javascript: link in angle brackets', '[x](<javascript:alert(1)>)'],
+  ['a decimal-entity javascript: link', '[x](&#106;avascript:alert(1))'],
+  ['an entity colon', '[x](javascript&colon;alert(1))'],
+  ['a tab inside the scheme', '[x](java\tscript:alert(1))'],
+  ['a data: autolink', '<data:text/html,<script>alert(1)</script>>'],
+  ['an svg block with onload', '<svg onload=alert(1)><circle r="1"/></svg>'],
+  ['a style block', '<style>body{display:none}</style>'],
+  ['a table cell with raw HTML', '| a |\n|---|\n| <img src=x onerror=alert(1)> |'],
 ];
 
 describe('sanitising hostile Markdown', () => {
@@ -67,6 +75,14 @@ describe('sanitising hostile Markdown', () => {
     ]);
     expect(html).toContain('rel="noopener noreferrer nofollow"');
     expect(html).not.toMatch(/<a href="\/account\/phone" rel=/);
+  });
+
+  it('aligns table columns with classes, not style attributes the CSP would block', () => {
+    const html = renderMarkdown('| a | b | c | d |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |');
+    expectHarmless(html);
+    expect(html).not.toContain('style=');
+    const cells = tags(html).filter((tag) => tag.name === 'th' || tag.name === 'td');
+    expect(cells.map((tag) => tag.attrs.class ?? '')).toEqual(['align-left', 'align-center', 'align-right', '', 'align-left', 'align-center', 'align-right', '']);
   });
 
   it.each(['javascript:alert(1)', 'JAVASCRIPT:x', 'data:text/html,x', 'vbscript:x', 'file:///x', 'java%0Ascript:x', 'foo:bar', 'a:/b'])('refuses the link %s', (url) => {

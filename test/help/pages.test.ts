@@ -87,6 +87,21 @@ describe('the help center pages', () => {
     expect(await countTable(t, 'help_votes')).toBe(before);
   });
 
+  it('limits votes from one address on the page too, saying when to try again', async () => {
+    const visitor = new Visitor(t);
+    await visitor.get('/help/forgot-security-answer');
+    for (let i = 0; i < 30; i++) {
+      expect((await visitor.post('/help/forgot-security-answer/votes', { helpful: i % 2 ? 'yes' : 'no' })).statusCode).toBe(303);
+    }
+    const refused = await visitor.post('/help/forgot-security-answer/votes', { helpful: 'yes' });
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.body).toContain('Was this article helpful?');
+    expect(refused.body).toMatch(/role="alert"/);
+    // One visitor, one vote: the 30 accepted posts changed a single answer (the last was Yes).
+    expect((await visitor.get('/help/forgot-security-answer')).body).toContain('1 out of 1 found this helpful');
+  });
+
   it('answers an unknown article with a 404 page', async () => {
     const res = await new Visitor(t).get('/help/no-such-article');
     expect(res.statusCode).toBe(404);

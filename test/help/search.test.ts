@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, problem, type TestApp } from '../helpers/app.js';
-import { SEEDED } from './support.js';
+import { auth, createTestApp, problem, type TestApp } from '../helpers/app.js';
+import { SEEDED, signUpAdmin } from './support.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -52,6 +52,31 @@ const phrasings: Array<[string, string]> = [
   ['duplicate account', 'one-account-per-person'],
   ['cant access my email', 'no-access-to-email'],
   ['withdrawal code', 'confirm-its-you'],
+  // The phrasings the issue names, word for word.
+  ['verifcation code', 'code-not-received'],
+  ['someone hacked my account', 'account-compromised'],
+  ['voip number', 'voip-numbers'],
+  ['number linked to another account', 'phone-number-in-use'],
+  ['this number is linked to another account', 'phone-number-in-use'],
+  // More of what members type, typos included.
+  ['i cant log in', 'forgot-password'],
+  ['can’t log in', 'forgot-password'],
+  ['passwrod', 'forgot-password'],
+  ['locked out', 'forgot-password'],
+  ['recieve code', 'code-not-received'],
+  ['didnt receive sms', 'code-not-received'],
+  ['text message not received', 'code-not-received'],
+  ['otp', 'code-not-received'],
+  ['why verify phone', 'why-we-verify-phones'],
+  ['phone already linked', 'phone-number-in-use'],
+  ['textnow', 'voip-numbers'],
+  ['toll free number', 'voip-numbers'],
+  ['securty answer', 'forgot-security-answer'],
+  ['backup codes', 'two-step-verification-methods'],
+  ['authenticator', 'two-step-verification-methods'],
+  ['second account', 'one-account-per-person'],
+  ['i lost access to my email', 'no-access-to-email'],
+  ['hacked', 'account-compromised'],
 ];
 
 describe('help search', () => {
@@ -114,5 +139,41 @@ describe('help search', () => {
       expect(res.statusCode).toBe(404);
       expect(problem(res).code).toBe('not_found');
     }
+  });
+});
+
+describe('search weights (articles of its own, on a database of its own)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const slugs = async (q: string) =>
+    ((await t.app.inject({ method: 'GET', url: `/v1/help/articles?q=${encodeURIComponent(q)}` })).json() as Array<{ slug: string }>).map((r) => r.slug);
+  // The order of this test's articles among the results (the seeded ones are there too).
+  const ours = async (q: string) => (await slugs(q)).filter((slug) => slug.startsWith('w-'));
+
+  it('weights the title over the keywords over the summary over the body', async () => {
+    const admin = await signUpAdmin(t);
+    const write = async (slug: string, fields: { title?: string; summary?: string; body?: string; keywords?: string[] }) => {
+      const payload = { title: `Article ${slug}`, summary: 'A summary of nothing in particular.', body: 'Some text.', keywords: [], ...fields };
+      const res = await t.app.inject({ method: 'PUT', url: `/v1/admin/help/articles/${slug}`, headers: auth(admin.token), payload });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    // Written in the reverse of the expected order, so that neither insertion order nor the
+    // alphabetical tie-break can produce it.
+    await write('w-body', { body: 'Everything about the quokka and where it lives.' });
+    await write('w-summary', { summary: 'Everything about the quokka.' });
+    await write('w-keywords', { keywords: ['quokka'] });
+    await write('w-title', { title: 'Quokka' });
+    for (const q of ['quokka', 'quokkas', 'QUOKK']) {
+      expect(await ours(q), q).toEqual(['w-title', 'w-keywords', 'w-summary', 'w-body']);
+      expect((await slugs(q))[0], q).toBe('w-title');
+    }
+    // A typo finds the articles whose title or keywords are close to it, title first.
+    expect((await ours('qokka')).slice(0, 2)).toEqual(['w-title', 'w-keywords']);
+    expect((await slugs('qokka'))[0]).toBe('w-title');
   });
 });

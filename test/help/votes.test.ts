@@ -133,3 +133,37 @@ describe('"Was this article helpful?" votes', () => {
     expect((await vote('no-access-to-email', true, { ip })).statusCode).toBe(200);
   });
 });
+
+describe('votes from two processes over one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await createTestApp();
+    b = await createTestApp({ database: a.database });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('count every visitor once and keep one vote per visitor, whichever process takes it', async () => {
+    const post = (app: TestApp, helpful: boolean, headers: Record<string, string> = {}) =>
+      app.app.inject({ method: 'POST', url: '/v1/help/articles/why-we-verify-phones/votes', headers, payload: { helpful }, remoteAddress: randomIp() });
+    const member = await signUp(a);
+    const results = await Promise.all([
+      // 20 different visitors, half on each process: 10 yes, 10 no...
+      ...Array.from({ length: 20 }, (_, i) => post(i % 2 ? a : b, i < 10)),
+      // ...and one member changing their mind on both processes at once.
+      ...Array.from({ length: 10 }, (_, i) => post(i % 2 ? a : b, i % 2 === 0, auth(member.token))),
+    ]);
+    expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 200));
+    const rows = await a.db.selectFrom('help_votes').select(['voter', 'helpful']).where('article_slug', '=', 'why-we-verify-phones').execute();
+    expect(rows).toHaveLength(21);
+    expect(rows.filter((r) => r.voter === `account:${member.id}`)).toHaveLength(1);
+    const memberYes = rows.find((r) => r.voter === `account:${member.id}`)!.helpful ? 1 : 0;
+    for (const app of [a, b]) {
+      const votes = (await app.app.inject({ method: 'GET', url: '/v1/help/articles/why-we-verify-phones' })).json().votes;
+      expect(votes).toEqual({ helpful: 10 + memberYes, total: 21 });
+    }
+  });
+});

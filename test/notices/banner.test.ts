@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { grantAdmin, signUpAdmin, type SignedUpAdmin } from '../help/support.js';
 import { signUpByForm, Visitor } from '../pages/form.js';
@@ -45,11 +46,48 @@ describe('notice banners on every page', () => {
     expect(banners((await visitor.get('/')).body)).toEqual([]);
   });
 
+  it('read the edge header named by COUNTRY_HEADER, refusing a name that is not a header at start', () => {
+    expect(loadConfig({}).countryHeader).toBe('cf-ipcountry');
+    expect(loadConfig({ COUNTRY_HEADER: 'X-Edge-Country' }).countryHeader).toBe('x-edge-country');
+    for (const bad of ['CF IPCountry', 'x-country:', 'país', 'a\nb']) {
+      expect(() => loadConfig({ COUNTRY_HEADER: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ COUNTRY_HEADER: bad }), bad).toThrow(/COUNTRY_HEADER/);
+    }
+  });
+
+  it('ignore an edge header that is not a two-letter code', async () => {
+    await putFeed(t, admin.token, feedWith([targeted({ usertype: 'all', country: 'PH', message: 'Everyone in PH' })]));
+    for (const value of ['PHL', 'P1', '', 'PH, US', 'XX']) {
+      const res = await t.app.inject({ method: 'GET', url: '/help', headers: { 'x-edge-country': value } });
+      expect(res.statusCode, value).toBe(200);
+      expect(banners(res.body), value).toEqual([]);
+    }
+    const lower = await t.app.inject({ method: 'GET', url: '/help', headers: { 'x-edge-country': 'ph' } });
+    expect(banners(lower.body)).toEqual([['targeted', 'warning', 'Everyone in PH']]);
+  });
+
   it('show the fixture as one global banner and no empty banner', async () => {
     await putFeed(t, admin.token, FIXTURE_TEXT);
+    const visitor = new Visitor(t);
+    // Every page, error pages included, for a visitor from anywhere.
+    for (const url of ['/', '/login', '/signup', '/help', '/help?q=code', '/help/code-not-received', '/no-such-page', '/help/no-such-article']) {
+      const page = await visitor.get(url);
+      expect(page.headers['content-type'], url).toContain('text/html');
+      expect(banners(page.body), url).toEqual([['global', 'info', FIXTURE.global.message]]);
+      expect(page.body.match(/class="notice /g), url).toHaveLength(1);
+      expect(page.body, url).toContain('<span class="notice-icon icon-info" aria-hidden="true"></span>');
+    }
+    for (const country of ['PH', 'US', 'DE']) {
+      const res = await t.app.inject({ method: 'GET', url: '/', headers: { 'x-edge-country': country } });
+      expect(banners(res.body), country).toEqual([['global', 'info', FIXTURE.global.message]]);
+    }
+  });
+
+  it('show no banner section at all while the feed has nothing to show', async () => {
+    await putFeed(t, admin.token, feedWith([targeted({ message: '' })], { message: '' }));
     const page = await new Visitor(t).get('/');
-    expect(banners(page.body)).toEqual([['global', 'info', FIXTURE.global.message]]);
-    expect(page.body.match(/class="notice /g)).toHaveLength(1);
+    expect(page.body).not.toContain('class="notices"');
+    expect(page.body).not.toContain('class="notice ');
   });
 
   it('escape the message', async () => {

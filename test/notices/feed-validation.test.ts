@@ -71,6 +71,20 @@ describe('feed validation', () => {
     ['a missing global', { responsive: [] }, '/global'],
     ['responsive that is not a list', { global: { message: '', icon: 'info', start: '', end: '' }, responsive: {} }, '/responsive'],
     ['a targeted notice that is not an object', feedWith(['hello']), '/responsive/0'],
+    ['a date without a time', feedWith([targeted({ start: '2026-11-20' })]), '/responsive/0/start'],
+    ['an hour of 24', feedWith([targeted({ end: '2026-11-20T24:00:00Z' })]), '/responsive/0/end'],
+    ['an offset beyond 23 hours', feedWith([targeted({ start: '2026-11-20T00:00:00+24:00' })]), '/responsive/0/start'],
+    ['a time that is null', feedWith([], { end: null }), '/global/end'],
+    ['a start after the end with offsets', feedWith([targeted({ start: '2026-11-20T10:00:00+08:00', end: '2026-11-20T01:00:00Z' })]), '/responsive/0/end'],
+    ['a country "ALL" (only "", "All" and "all" mean every country)', feedWith([targeted({ country: 'ALL' })]), '/responsive/0/country'],
+    ['a country that is a number', feedWith([targeted({ country: 63 })]), '/responsive/0/country'],
+    ['a missing country', feedWith([{ message: 'm', usertype: 'all', icon: 'info' }]), '/responsive/0/country'],
+    ['a user type in capitals', feedWith([targeted({ usertype: 'Freelancer' })]), '/responsive/0/usertype'],
+    ['a missing user type', feedWith([{ message: 'm', country: 'PH', icon: 'info' }]), '/responsive/0/usertype'],
+    ['a missing icon', feedWith([{ message: 'm', country: 'PH', usertype: 'all' }]), '/responsive/0/icon'],
+    ['a message that is a number', feedWith([], { message: 42 }), '/global/message'],
+    ['a global message of 501 characters', feedWith([], { message: 'é'.repeat(501) }), '/global/message'],
+    ['a country on the global notice', feedWith([], { country: 'PH' }), '/global/country'],
   ];
 
   it.each(refused)('refuses %s with 422 invalid_feed, and the old feed stays', async (_name, feed, path) => {
