@@ -38,12 +38,16 @@ export const phonePages: FastifyPluginAsync = async (app) => {
     return renderPage(request, reply, 'phone', { title: TITLE, status: current, values: { ...values, ...(given as object) }, ...rest }, status);
   }
 
-  /** A refusal re-renders the page with the problem's detail beside its field, the input kept. */
-  async function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown, values: Record<string, unknown>) {
+  /**
+   * A refusal re-renders the page with the problem's detail beside its field, the input kept.
+   * A refused resend is said beside the resend buttons, where the member clicked.
+   */
+  async function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown, values: Record<string, unknown>, resending = false) {
     const appError = toAppError(error);
     if (appError.status >= 500) throw error;
     if (appError.retryAfter !== undefined) reply.header('Retry-After', String(appError.retryAfter));
-    return show(request, reply, { values, ...placeError(appError), problem: { code: appError.code, ...appError.extra } }, appError.status);
+    const placed = resending ? { errors: {}, resendError: appError.detail } : placeError(appError);
+    return show(request, reply, { values, ...placed, problem: { code: appError.code, ...appError.extra } }, appError.status);
   }
 
   app.get('/account/phone', signedIn, async (request, reply) => {
@@ -76,7 +80,7 @@ export const phonePages: FastifyPluginAsync = async (app) => {
       const sent = await phone.resend(member(request).account.id, { channel: channelOf(request.body) }, requestMeta(request));
       return reply.redirect(`/account/phone?done=${sent.notice ? 'landline' : sent.channel === 'voice' ? 'called' : 'sent'}`, 303);
     } catch (error) {
-      return refuse(request, reply, error, {});
+      return refuse(request, reply, error, {}, true);
     }
   });
 

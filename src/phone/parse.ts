@@ -35,19 +35,42 @@ export function parsePhone(input: string, country: string | undefined): ParsedPh
     throw phoneInvalid('A phone number has only digits, spaces, dashes or brackets, and may start with +.');
   }
   const region = country && isSupportedCountry(country) ? (country as CountryCode) : undefined;
-  if (country && !region) {
+  // The country only matters to a national number: "+63 917…" reads the same for an account
+  // in Antarctica (a country the numbering plan has no numbers for) as for one in Manila.
+  const international = /^(?:tel:)?\s*(?:\+|00)/i.test(text);
+  if (country && !region && !international) {
     throw phoneInvalid(`We can't read national numbers of ${countryName(country)}: type the number with + and its country code.`);
   }
 
   let parsed: PhoneNumber;
   try {
-    parsed = parsePhoneNumberWithError(text, region ? { defaultCountry: region } : {});
+    parsed = read(text, region);
   } catch (error) {
     throw phoneInvalid(parseErrorSentence(error, text, region));
   }
   if (parsed.ext) throw phoneInvalid('Enter the number without an extension: codes cannot reach an extension.');
   if (!parsed.isValid()) throw phoneInvalid(invalidSentence(parsed));
   return { e164: parsed.number, country: parsed.country ?? null, type: parsed.getType() };
+}
+
+/**
+ * "00 63 917…" is international in most of the world, but not where the international
+ * prefix is another (011 in North America, 0011 in Australia): a number that starts with 00
+ * and is not valid as dialled in `region` is read with + instead.
+ */
+function read(text: string, region: CountryCode | undefined): PhoneNumber {
+  const options = region ? { defaultCountry: region } : {};
+  const plus = text.replace(/^((?:tel:)?\s*)00/i, '$1+');
+  if (plus === text) return parsePhoneNumberWithError(text, options);
+  if (region) {
+    try {
+      const asDialled = parsePhoneNumberWithError(text, options);
+      if (asDialled.isValid()) return asDialled;
+    } catch {
+      // Read it with + below.
+    }
+  }
+  return parsePhoneNumberWithError(plus, options);
 }
 
 function parseErrorSentence(error: unknown, text: string, region: CountryCode | undefined): string {

@@ -35,8 +35,11 @@ export interface PhoneStatus {
   pending: PendingView | null;
 }
 
-/** What to tell a member waiting for a code, by what the provider last said. */
-export function deliveryAdvice(status: DeliveryStatus, channel: 'sms' | 'voice'): string {
+/**
+ * What to tell a member waiting for a code, by what the provider last said. A landline
+ * (`voiceOnly`) cannot take a text, so it is never offered one.
+ */
+export function deliveryAdvice(status: DeliveryStatus, channel: 'sms' | 'voice', voiceOnly = false): string {
   const what = channel === 'voice' ? 'call' : 'text message';
   switch (status) {
     case 'queued':
@@ -48,6 +51,9 @@ export function deliveryAdvice(status: DeliveryStatus, channel: 'sms' | 'voice')
       return channel === 'voice' ? 'The call was answered. Enter the code you heard.' : 'Your code was delivered. Enter the code.';
     case 'undelivered':
     case 'failed':
+      if (voiceOnly) {
+        return 'We could not reach you by phone call. Check that the number is right and that you can answer the line, then try again, or use a mobile number instead.';
+      }
       return (
         `We could not deliver the ${what}. Check that the number is right, and that your phone has signal ` +
         `(and roaming is on if you are abroad). Then ` +
@@ -76,7 +82,7 @@ export async function phoneStatus(db: Kysely<DB>, now: Date, accountId: string):
         ? {
             status: report.status,
             updatedAt: report.updatedAt.toISOString(),
-            advice: deliveryAdvice(report.status, pending.channel),
+            advice: deliveryAdvice(report.status, pending.channel, pending.voice_only),
             errorCode: report.errorCode,
           }
         : null,

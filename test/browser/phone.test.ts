@@ -87,6 +87,47 @@ describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
     expect(await page.getByTestId('phone-verified').textContent()).toBe('verified');
   });
 
+  it('counts the resend wait down, then calls with the code, which verifies the number', async () => {
+    const member = await signUp(t, { country: 'PH' });
+    const page = await signedInOnPhonePage(member);
+    await sendCode(page, '0917 555 6666');
+    const callButton = page.getByRole('button', { name: /Call me with the code/ });
+    expect(await callButton.isDisabled()).toBe(true);
+    const first = Number(/\((\d+)s\)/.exec((await callButton.textContent()) ?? '')?.[1]);
+    expect(first).toBeGreaterThan(25);
+    // public/app.js ticks every second.
+    await page.waitForFunction(
+      (start) => {
+        const button = Array.from(document.querySelectorAll('button')).find((b) => b.textContent?.startsWith('Call me with the code'));
+        const left = Number(/\((\d+)s\)/.exec(button?.textContent ?? '')?.[1]);
+        return left < start;
+      },
+      first,
+      { timeout: 5000 },
+    );
+
+    // The server's clock passes the cooldown: the page offers the call at once.
+    t.clock.advanceSeconds(30);
+    await page.reload();
+    expect(await callButton.isDisabled()).toBe(false);
+    expect(await callButton.textContent()).toBe('Call me with the code');
+    await callButton.click();
+    await page.waitForURL('**/account/phone?done=called');
+    expect(await page.getByTestId('flash').textContent()).toContain('We are calling you now');
+    expect(await page.getByTestId('delivery').textContent()).toContain('Answer the call');
+
+    await t.app.verity.outbox.drain();
+    const res = await page.request.get(`/v1/dev/outbox?to=${encodeURIComponent('+639175556666')}`);
+    const [call] = (await res.json()) as Array<{ channel: string; body: string }>;
+    expect(call?.channel).toBe('voice');
+    const spoken = /code is: (\d(?:, \d){5})\./.exec(call!.body)?.[1];
+    expect(spoken).toBeDefined();
+    await page.getByLabel('Code').fill(spoken!.replace(/, /g, ''));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL('**/account/phone?done=verified');
+    expect(await page.getByTestId('phone-number').textContent()).toContain('+639175556666');
+  });
+
   it('shows the VoIP refusal with its guidance, keeping the input', async () => {
     const util = lib.PhoneNumberUtil.getInstance();
     const voip = util.format(util.getExampleNumberForType('GB', lib.PhoneNumberType.VOIP)!, lib.PhoneNumberFormat.E164);

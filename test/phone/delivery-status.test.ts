@@ -69,4 +69,45 @@ describe('GET /v1/me/phone and the phone in GET /v1/me', () => {
     const changing = await phoneStatus(t, member);
     expect(changing).toMatchObject({ number: first, verified: true, pending: { phone: second } });
   });
+
+  it('never offers a text message to a landline whose call did not get through', async () => {
+    const member = await signUp(t);
+    await startPhone(t, member, { phone: '+442071838751' });
+    await t.app.verity.outbox.drain();
+    const row = await t.db.selectFrom('phone_verifications').select('outbox_id').where('account_id', '=', member.id).executeTakeFirstOrThrow();
+    await recordDelivery(t.db, t.clock.now(), { outboxId: row.outbox_id!, providerId: `CA${'1'.repeat(32)}`, status: 'undelivered', providerStatus: 'no-answer', errorCode: null });
+    const { pending } = await phoneStatus(t, member);
+    expect(pending).toMatchObject({ channel: 'voice', voiceOnly: true, delivery: { status: 'undelivered' } });
+    expect(pending.delivery.advice).toMatch(/could not reach you by phone call/);
+    expect(pending.delivery.advice).toMatch(/number is right/);
+    expect(pending.delivery.advice).toMatch(/mobile number/);
+    expect(pending.delivery.advice).not.toMatch(/text/);
+  });
+});
+
+/** The verity_message_handoff_seconds histogram for a channel, read from GET /metrics. */
+async function handoff(channel: string) {
+  const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const value = (series: string) => Number(new RegExp(`^verity_message_handoff_seconds_${series} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { count: value(`count{channel="${channel}"}`), underOneSecond: value(`bucket{le="1",channel="${channel}"}`) };
+}
+
+describe('the time from request to hand-off', () => {
+  it('is measured per channel in /metrics, from the request that queued the code to the provider taking it', async () => {
+    const sms = await handoff('sms');
+    const voice = await handoff('voice');
+    const member = await signUp(t);
+    await startPhone(t, member, { phone: phMobile() });
+    // The provider takes the message 0.4 s after the request (the clock is the app's).
+    t.clock.advance(400);
+    await t.app.verity.outbox.drain();
+    expect(await handoff('sms')).toEqual({ count: sms.count + 1, underOneSecond: sms.underOneSecond + 1 });
+
+    const caller = await signUp(t);
+    await startPhone(t, caller, { phone: phMobile(), channel: 'voice' });
+    // A hand-off that took 3 s counts, but not under one second.
+    t.clock.advance(3000);
+    await t.app.verity.outbox.drain();
+    expect(await handoff('voice')).toEqual({ count: voice.count + 1, underOneSecond: voice.underOneSecond });
+  });
 });

@@ -85,6 +85,10 @@ describe('one live account per phone number', () => {
     expect(await t.db.selectFrom('phone_numbers').select('e164').where('account_id', '=', first.id).executeTakeFirst()).toBeUndefined();
     const audit = await t.db.selectFrom('audit_events').select('details').where('account_id', '=', first.id).where('event', '=', 'phone.released').executeTakeFirstOrThrow();
     expect(audit.details).toMatchObject({ number: e164, reason: 'account_closed' });
+    // The member is told by e-mail that the number left with the account.
+    const mail = await lastMessage(t, first.email);
+    expect(mail?.body).toContain('Your account was closed');
+    expect(mail?.body).toContain(`The phone number ${e164} was released`);
 
     const second = await signUp(t);
     await verifyNumber(t, second, e164);

@@ -1,7 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
-import { count, phMobile, resend, startPhone } from './helpers.js';
+import { count, phMobile, phoneStatus, resend, startPhone } from './helpers.js';
+import type { SignedUp } from '../helpers/app.js';
 
 /** Caps on codes sent, against SMS pumping and against flooding one person's phone. */
 let t: TestApp;
@@ -25,6 +26,22 @@ function expectCapped(res: LightMyRequestResponse, detail: RegExp) {
 function nextHour() {
   const now = t.clock.now().getTime();
   t.clock.set(new Date(Math.ceil((now + 1) / 3_600_000) * 3_600_000));
+}
+
+/** Moves the clock to the start of the next UTC day (the daily caps count in fixed days). */
+function nextDay() {
+  const now = t.clock.now().getTime();
+  t.clock.set(new Date(Math.ceil((now + 1) / 86_400_000) * 86_400_000));
+}
+
+/**
+ * Asks for one more code the way a member can: waits out the cooldown, then resends, or
+ * starts over on a fresh number once the verification has used its 5 sends.
+ */
+async function askForAnotherCode(member: SignedUp, ip: string) {
+  const { pending } = await phoneStatus(t, member);
+  if (pending?.resendIn) t.clock.advanceSeconds(pending.resendIn);
+  return !pending || pending.sendsLeft === 0 ? startPhone(t, member, { phone: phMobile() }, ip) : resend(t, member, {}, ip);
 }
 
 describe('caps on codes sent', () => {
@@ -103,5 +120,35 @@ describe('caps on codes sent', () => {
     const last = await startPhone(t, member, { phone: phMobile() });
     expect(problem(last).code).toBe('rate_limited');
     expect(last.headers['retry-after']).toBeDefined();
+  });
+
+  it('caps codes asked for by one account at 20 a day, whatever the hour', async () => {
+    nextDay();
+    const member = await signUp(t);
+    const ip = randomIp();
+    for (let hour = 0; hour < 3; hour++) {
+      const allowed = hour < 2 ? 8 : 4;
+      for (let i = 0; i < allowed; i++) {
+        const res = await askForAnotherCode(member, ip);
+        expect(res.statusCode, `hour ${hour}, code ${i + 1}: ${res.body}`).toBe(202);
+      }
+      const before = await count(t, 'outbox');
+      expectCapped(await askForAnotherCode(member, ip), hour < 2 ? /You have asked for too many codes in the last hour/ : /You have asked for too many codes today/);
+      expect(await count(t, 'outbox')).toBe(before);
+      nextHour();
+    }
+    // The next day counts afresh.
+    nextDay();
+    expect((await askForAnotherCode(member, ip)).statusCode).toBe(202);
+  });
+
+  it('caps codes asked for from one IP at 100 a day, whatever the hour', async () => {
+    nextHour();
+    const ip = randomIp();
+    // 99 codes asked for from this network earlier today (the hourly cap of 20 spreads them out).
+    for (let i = 0; i < 99; i++) await t.app.verity.limiter.hit('phone_send_ip_day', ip);
+    expect((await startPhone(t, await signUp(t), { phone: phMobile() }, ip)).statusCode).toBe(202);
+    expectCapped(await startPhone(t, await signUp(t), { phone: phMobile() }, ip), /from your network today/);
+    expect((await startPhone(t, await signUp(t), { phone: phMobile() }, randomIp())).statusCode).toBe(202);
   });
 });

@@ -141,6 +141,27 @@ describe('line-type screening from the numbering plan', () => {
     expect(dialled.json().verification.phone).toBe('+639175550124');
   });
 
+  it('reads an international number whatever the account country, even one without a numbering plan', async () => {
+    const antarctic = await signUp(t, { country: 'AQ' });
+    const international = await startPhone(t, antarctic, { phone: '+63 917 555 0125' });
+    expect(international.statusCode, international.body).toBe(202);
+    expect(international.json().verification.phone).toBe('+639175550125');
+    // A national number cannot be read there: the member is told to type the country code.
+    const national = await startPhone(t, await signUp(t, { country: 'AQ' }), { phone: '0917 555 0126' });
+    expect(national.statusCode).toBe(422);
+    expect(problem(national)).toMatchObject({ code: 'phone_invalid', detail: expect.stringMatching(/Antarctica: type the number with \+ and its country code/) });
+  });
+
+  it('reads "00" as the international prefix, also where the dialled prefix is another (011 in the US)', async () => {
+    const american = await signUp(t, { country: 'US' });
+    const res = await startPhone(t, american, { phone: '00 63 917 555 0127' });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json().verification.phone).toBe('+639175550127');
+    const filipino = await signUp(t, { country: 'PH' });
+    const dialled = await startPhone(t, filipino, { phone: '0063 917 555 0128' });
+    expect(dialled.json().verification.phone).toBe('+639175550128');
+  });
+
   it.each([
     ['+6391', /too short/],
     ['+63917123456789012', /too long/],

@@ -65,6 +65,8 @@ describe('Twilio configuration', () => {
     const production = { ...good, NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32), EMAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example' };
     expect(refusal({ ...production, TWILIO_BASE_URL: 'http://twilio.internal' })).toMatch(/^TWILIO_BASE_URL: must use https/);
     expect(loadConfig(production).twilio.baseUrl).toBe('https://api.twilio.com');
+    expect(refusal({ ...production, PHONE_LOOKUP: 'twilio', TWILIO_LOOKUP_BASE_URL: 'http://lookup.internal' })).toMatch(/^TWILIO_LOOKUP_BASE_URL: must use https/);
+    expect(refusal({ ...good, TWILIO_LOOKUP_BASE_URL: 'lookups' })).toMatch(/^TWILIO_LOOKUP_BASE_URL: is not a valid URL/);
   });
 
   it('refuses an unknown SMS_TRANSPORT or PHONE_LOOKUP', () => {

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LookupUnavailableError } from '../../src/phone/lookup.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createTwilioLookup } from '../../src/platform/twilio/lookup.js';
+import { createTestApp, problem, signUp, type TestApp } from '../helpers/app.js';
 import { FakeTwilio, type Failure } from '../helpers/fake-twilio.js';
+import { startPhone } from '../phone/helpers.js';
 
 let fake: FakeTwilio;
 beforeAll(async () => {
@@ -57,6 +59,14 @@ describe('Twilio Lookup v2 line type', () => {
     expect(configFor().twilio.lookupBaseUrl).toBe(fake.url);
     expect(configFor().twilio.baseUrl).toBe(fake.url);
   });
+
+  it('takes its own host from TWILIO_LOOKUP_BASE_URL, which wins over TWILIO_BASE_URL', () => {
+    const own = configFor({ TWILIO_LOOKUP_BASE_URL: 'https://lookup.proxy.example/' });
+    expect(own.twilio.lookupBaseUrl).toBe('https://lookup.proxy.example');
+    expect(own.twilio.baseUrl).toBe(fake.url);
+    const alone = loadConfig({ PHONE_LOOKUP: 'twilio', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 't', TWILIO_LOOKUP_BASE_URL: 'http://127.0.0.1:4011' });
+    expect(alone.twilio).toMatchObject({ baseUrl: 'https://api.twilio.com', lookupBaseUrl: 'http://127.0.0.1:4011' });
+  });
 });
 
 describe('an outage is LookupUnavailableError, never a guess', () => {
@@ -91,4 +101,53 @@ describe('an outage is LookupUnavailableError, never a guess', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+});
+
+describe('POST /v1/me/phone with PHONE_LOOKUP=twilio, wired as the server wires it', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Codes go to the development outbox; only Lookup talks to the fake, on its own base URL.
+    t = await createTestApp({
+      env: { PHONE_LOOKUP: 'twilio', TWILIO_ACCOUNT_SID: fake.accountSid, TWILIO_AUTH_TOKEN: fake.authToken, TWILIO_LOOKUP_BASE_URL: fake.url },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const unavailable = async () => {
+    const metric = await t.app.verity.metrics.registry.getSingleMetric('verity_phone_lookup_total')?.get();
+    return metric?.values.find((v) => v.labels.result === 'unavailable')?.value ?? 0;
+  };
+
+  it('refuses a number Twilio calls VoIP though the plan says mobile, and calls one it calls a landline', async () => {
+    fake.lineTypes.set('+639175551001', { type: 'nonFixedVoip', carrierName: 'Some VoIP' });
+    const voip = await startPhone(t, await signUp(t), { phone: '+639175551001' });
+    expect(voip.statusCode).toBe(422);
+    expect(problem(voip)).toMatchObject({ code: 'phone_voip', detail: "We can't verify VoIP numbers; please use a different, non-VoIP number." });
+    expect(fake.requestsTo('/v2/PhoneNumbers').map((r) => r.path)).toEqual(['/v2/PhoneNumbers/+639175551001']);
+
+    fake.lineTypes.set('+12015550188', { type: 'landline', carrierName: 'Verizon' });
+    const landline = await startPhone(t, await signUp(t), { phone: '+12015550188' });
+    expect(landline.statusCode).toBe(202);
+    expect(landline.json().verification).toMatchObject({ channel: 'voice', notice: expect.stringMatching(/landline/) });
+  });
+
+  for (const failure of [503, 500, 429, 401] as const) {
+    it(`fails open when Lookup answers ${failure}: the numbering plan decides, nothing is cached, the outage is counted`, async () => {
+      const e164 = `+63917555${String(2000 + failure)}`;
+      fake.lineTypes.set(e164, { type: 'fixedVoip', carrierName: null });
+      const before = await unavailable();
+      fake.failNext(1, failure);
+      const res = await startPhone(t, await signUp(t), { phone: e164 });
+      expect(res.statusCode, res.body).toBe(202);
+      expect(res.json().verification.channel).toBe('sms');
+      expect(await unavailable()).toBe(before + 1);
+      expect(await t.db.selectFrom('phone_lookups').select('e164').where('e164', '=', e164).executeTakeFirst()).toBeUndefined();
+      // Lookup back: the next member with that number is asked about again, and refused.
+      t.clock.advanceSeconds(31);
+      const again = await startPhone(t, await signUp(t), { phone: e164 });
+      expect(problem(again).code).toBe('phone_voip');
+    });
+  }
 });
