@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { member, requireMember, setSessionCookie } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
-import { AccountSchema, CloseBody, ProfileBody, SessionTokenSchema, SignUpBody, TokenBody } from './schemas.js';
+import { AccountSchema, CloseBody, PasswordChangeBody, ProfileBody, SessionTokenSchema, SignUpBody, TokenBody } from './schemas.js';
 
 /** /v1/accounts and /v1/me: sign-up, e-mail verification, profile, closing. */
 export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -66,6 +66,24 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const updated = await accounts.updateProfile(member(request).account.id, request.body, requestMeta(request));
     return accounts.view(updated);
+  });
+
+  app.post('/me/password', {
+    preHandler: requireMember,
+    schema: {
+      tags: ['accounts'],
+      summary: 'Change the password: the current one is checked, every other session ends and a notice is e-mailed',
+      security: [{ session: [] }],
+      body: PasswordChangeBody,
+      response: {
+        200: Type.Object({ status: Type.Literal('password_changed'), sessionsEnded: Type.Integer() }),
+        ...problems(400, 401, 422, 423),
+      },
+    },
+  }, async (request) => {
+    const { account, session } = member(request);
+    const { sessionsEnded } = await accounts.changePassword(account.id, session.id, request.body, requestMeta(request));
+    return { status: 'password_changed' as const, sessionsEnded };
   });
 
   app.post('/me/close', {

@@ -23,6 +23,10 @@ export const ProfileBody = Strict({
 
 export const TokenBody = Strict({ token: Type.String({ minLength: 1, maxLength: 200 }) });
 export const CloseBody = Strict({ password: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const PasswordChangeBody = Strict({
+  password: Type.String({ minLength: 1, maxLength: 1024, description: 'The current password' }),
+  newPassword: Type.String({ maxLength: passwordPolicy.maxLength * 4, description: `${passwordPolicy.minLength} to ${passwordPolicy.maxLength} characters, not easy to guess` }),
+});
 
 export const AccountSchema = Type.Object(
   {

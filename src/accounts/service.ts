@@ -178,6 +178,57 @@ export class AccountService {
   }
 
   /**
+   * A signed-in member changes their password: the current one is re-checked (wrong guesses
+   * count toward the sign-in lock), then the new one is set as `setPassword` does.
+   */
+  async changePassword(
+    accountId: string,
+    currentSessionId: string,
+    input: { password: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<{ sessionsEnded: number }> {
+    const account = await this.get(accountId);
+    await this.deps.sessions.confirmPassword(account, input.password, meta);
+    return this.setPassword(account.id, input.newPassword, meta, { keepSessionId: currentSessionId, via: 'change' });
+  }
+
+  /**
+   * Sets a new password (a change by the member, or a reset by recovery): the strength rules
+   * apply, and in one transaction the hash is replaced, every session but `keepSessionId`
+   * ends, open password-reset links die, `password.changed` is audited and a notice e-mail
+   * is queued.
+   */
+  async setPassword(
+    accountId: string,
+    newPassword: string,
+    meta: RequestMeta,
+    options: { keepSessionId?: string | undefined; via: 'change' | 'reset' },
+  ): Promise<{ sessionsEnded: number }> {
+    const { db, clock, outbox } = this.deps;
+    const account = await this.get(accountId);
+    if (account.status === 'closed') throw new AppError('not_found');
+    const reasons = passwordWeaknesses(newPassword, { username: account.username, email: account.email });
+    if (reasons.length) throw weak(reasons, '/newPassword');
+    const passwordHash = await hashPassword(newPassword);
+    const now = clock.now();
+    const sessionsEnded = await db.transaction().execute(async (trx) => {
+      await q.updateAccount(trx, account.id, { password_hash: passwordHash, updated_at: now });
+      const ended = await this.deps.sessions.revokeAll(trx, account.id, options.keepSessionId);
+      await revokeTokens(trx, account.id, 'password_reset', now);
+      await recordAudit(trx, now, { event: 'password.changed', accountId: account.id, meta, details: { via: options.via, sessionsEnded: ended } });
+      await outbox.enqueue(trx, {
+        channel: 'email',
+        to: account.email,
+        template: 'password-changed',
+        data: { username: account.username, at: now.toISOString(), link: `${this.deps.publicUrl}/recover/password` },
+      });
+      return ended;
+    });
+    outbox.wake();
+    return { sessionsEnded };
+  }
+
+  /**
    * Closes an account after re-checking the password: every session ends and sign-in is
    * refused from then on. The e-mail becomes free for a new account; the username does not.
    */
@@ -189,17 +240,17 @@ export class AccountService {
     await db.transaction().execute(async (trx) => {
       await q.updateAccount(trx, accountId, { status: 'closed', closed_at: now, updated_at: now });
       await this.deps.sessions.revokeAll(trx, accountId);
-      await releasePhoneOnClose(trx, accountId, now, meta);
+      const phone = await releasePhoneOnClose(trx, accountId, now, meta);
       await recordAudit(trx, now, { event: 'account.closed', accountId, meta });
-      await outbox.enqueue(trx, { channel: 'email', to: account.email, template: 'account-closed', data: { username: account.username } });
+      await outbox.enqueue(trx, { channel: 'email', to: account.email, template: 'account-closed', data: { username: account.username, phone } });
     });
     outbox.wake();
   }
 }
 
-function weak(reasons: string[]): AppError {
+function weak(reasons: string[], path = '/password'): AppError {
   return new AppError('password_too_weak', {
     detail: reasons.join(' '),
-    extra: { reasons, errors: [{ path: '/password', message: reasons.join(' ') }] },
+    extra: { reasons, errors: [{ path, message: reasons.join(' ') }] },
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../platform/errors.js';
 import { member, requireMember, requireStaff } from '../platform/web/auth.js';
-import { field, formErrors, renderPage } from '../platform/web/pages.js';
+import { field, formErrors, ignoreNotFound, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 
@@ -74,7 +74,8 @@ export const adminPages: FastifyPluginAsync = async (app) => {
 
   app.post('/admin/service-keys/:id/revoke', adminOnly, async (request, reply) => {
     const { id } = request.params as { id: string };
-    await admin.revokeServiceKey(member(request).account.id, id, requestMeta(request)).catch(() => undefined);
+    // A key revoked already (a double submit) is simply gone; any other failure is a real error.
+    await admin.revokeServiceKey(member(request).account.id, id, requestMeta(request)).catch(ignoreNotFound);
     return reply.redirect('/admin?done=revoked', 303);
   });
 };

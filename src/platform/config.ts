@@ -23,7 +23,10 @@ export interface Config {
     readonly from: string | undefined;
     /** The REST API (Messages, Calls): https://api.twilio.com unless TWILIO_BASE_URL is set. */
     readonly baseUrl: string;
-    /** Lookup v2 lives on its own host; TWILIO_BASE_URL, when set, points both at one server. */
+    /**
+     * Lookup v2 lives on its own host: TWILIO_LOOKUP_BASE_URL, else TWILIO_BASE_URL (one
+     * server for both, as in tests), else https://lookups.twilio.com.
+     */
     readonly lookupBaseUrl: string;
   };
   readonly phoneLookup: 'none' | 'twilio';
@@ -118,6 +121,14 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw.replace(/\/+$/, '');
 }
 
+/** An HTTP header name (RFC 9110 token), lower-cased as Node presents request headers. */
+function headerName(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(raw)) throw new ConfigError(name, `must be an HTTP header name such as CF-IPCountry (got "${raw.slice(0, 100)}")`);
+  return raw.toLowerCase();
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -136,12 +147,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   if (emailTransport === 'smtp' && !smtpUrl) throw new ConfigError('SMTP_URL', 'is required when EMAIL_TRANSPORT=smtp');
   const twilioBaseUrl = url(env, 'TWILIO_BASE_URL', ['http:', 'https:']);
+  const twilioLookupBaseUrl = url(env, 'TWILIO_LOOKUP_BASE_URL', ['http:', 'https:']);
   const twilio = {
     accountSid: env.TWILIO_ACCOUNT_SID || undefined,
     authToken: env.TWILIO_AUTH_TOKEN || undefined,
     from: env.TWILIO_FROM || undefined,
     baseUrl: twilioBaseUrl ?? 'https://api.twilio.com',
-    lookupBaseUrl: twilioBaseUrl ?? 'https://lookups.twilio.com',
+    lookupBaseUrl: twilioLookupBaseUrl ?? twilioBaseUrl ?? 'https://lookups.twilio.com',
   };
   if (smsTransport === 'twilio' || phoneLookup === 'twilio') {
     for (const [name, value] of [
@@ -173,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (rateLimitSetting === 'off') throw new ConfigError('RATE_LIMIT', 'cannot be off when NODE_ENV=production');
     // The auth token travels in every Twilio request: never over plain HTTP in production.
     if (twilioBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_BASE_URL', 'must use https:// when NODE_ENV=production');
+    if (twilioLookupBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_LOOKUP_BASE_URL', 'must use https:// when NODE_ENV=production');
   }
 
   return Object.freeze({
@@ -195,7 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey,
     sessionAbsoluteSeconds: integer(env, 'SESSION_ABSOLUTE_SECONDS', 30 * 86400, 60, 365 * 86400),
     sessionIdleSeconds: integer(env, 'SESSION_IDLE_SECONDS', 7 * 86400, 60, 365 * 86400),
-    countryHeader: (env.COUNTRY_HEADER || 'cf-ipcountry').toLowerCase(),
+    countryHeader: headerName(env, 'COUNTRY_HEADER', 'cf-ipcountry'),
     trustProxy: env.TRUST_PROXY || undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, currentMember, member, requireMember, setSessionCookie } from '../platform/web/auth.js';
-import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
+import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 
 /** /login, /logout and the sessions part of /account/security. */
@@ -46,7 +46,8 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
   app.post('/account/security/sessions/:id/revoke', { ...csrf, ...signedIn }, async (request, reply) => {
     const { account } = member(request);
     const { id } = request.params as { id: string };
-    await sessions.revoke(account.id, id, requestMeta(request)).catch(() => undefined);
+    // An unknown or already-ended session is simply gone; any other failure is a real error.
+    await sessions.revoke(account.id, id, requestMeta(request)).catch(ignoreNotFound);
     return reply.redirect('/account/security', 303);
   });
 };

@@ -196,9 +196,12 @@ export class SessionService {
     });
   }
 
-  /** Ends every session of an account (password reset, close, compromise), in the caller's transaction. */
-  revokeAll(trx: Kysely<DB>, accountId: string): Promise<number> {
-    return q.revokeAllSessions(trx, accountId, this.deps.clock.now());
+  /**
+   * Ends every session of an account (password reset, close, compromise), in the caller's
+   * transaction; `exceptId` keeps the caller's own session (a password change).
+   */
+  revokeAll(trx: Kysely<DB>, accountId: string, exceptId?: string): Promise<number> {
+    return q.revokeAllSessions(trx, accountId, this.deps.clock.now(), exceptId);
   }
 }
 

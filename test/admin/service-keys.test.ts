@@ -33,6 +33,9 @@ describe('service keys', () => {
     expect(row.created_by).toBe(admin.id);
     expect(JSON.stringify(await t.db.selectFrom('service_keys').selectAll().execute())).not.toContain(key);
     expect(JSON.stringify(await t.db.selectFrom('audit_events').selectAll().execute())).not.toContain(key);
+    // A staff action: audited with the acting admin, the key's id and name (never the key).
+    const audit = await t.db.selectFrom('audit_events').selectAll().where('event', '=', 'service_key.created').execute();
+    expect(audit.filter((a) => (a.details as { keyId?: string }).keyId === id)).toMatchObject([{ actor_id: admin.id, details: { keyId: id, name: 'payments' } }]);
     // Listing never shows the key again.
     const list = await t.app.inject({ method: 'GET', url: '/v1/admin/service-keys', headers: auth(admin.token) });
     expect(list.statusCode).toBe(200);

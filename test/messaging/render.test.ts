@@ -16,7 +16,7 @@ describe('message templates', () => {
   });
 
   it('renders the foundation e-mail templates with a one-line subject', () => {
-    for (const template of ['verify-email', 'account-closed']) {
+    for (const template of ['verify-email', 'account-closed', 'password-changed']) {
       const mail = renderMessage(template, 'email', { username: 'ana', link: 'https://verity.test/x' });
       expect(mail.subject, template).toMatch(/^[^\n]+$/);
       expect(mail.text.length, template).toBeGreaterThan(20);

@@ -80,6 +80,11 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/v1/accounts']!.post!.security).toBeUndefined();
   });
 
+  it('describes the JSON API only: no HTML page is in it', () => {
+    const others = Object.keys(doc.paths).filter((path) => !path.startsWith('/v1/'));
+    expect(others).toEqual([]);
+  });
+
   it('describes real routes only: each documented /v1 operation is one the server answers', () => {
     const operations = Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/'));
     expect(operations.length).toBeGreaterThanOrEqual(CONTRACT.length);

@@ -122,3 +122,9 @@ export function safeNext(next: unknown, fallback = '/account'): string {
 export function pageError(status: number): AppError {
   return status === 404 ? new AppError('not_found') : new AppError('internal_error');
 }
+
+/** For a form whose target may be gone already (a double submit): only `not_found` is swallowed. */
+export function ignoreNotFound(error: unknown): void {
+  if (error instanceof AppError && error.code === 'not_found') return;
+  throw error;
+}

@@ -49,6 +49,8 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: '1h' });
 
   await app.register(fastifySwagger, {
+    // The document describes the JSON API; the HTML pages are not part of it.
+    transform: ({ schema, url }) => (url.startsWith('/v1/') ? { schema, url } : { schema: { ...schema, hide: true }, url }),
     openapi: {
       openapi: '3.1.0',
       info: {
