@@ -31,7 +31,7 @@ export const helpPages: FastifyPluginAsync = async (app) => {
     return handleForm(request, reply, { template: 'help-article', title: article.title, values: {}, extra: { article, myVote: null } }, async () => {
       if (answer !== 'yes' && answer !== 'no') throw invalid([{ path: '/helpful', message: 'Choose Yes or No.' }]);
       const who = await voter(request, reply);
-      await help.vote(article.slug, who, answer === 'yes', request.ip ?? who);
+      await help.vote(article.slug, who, answer === 'yes', request.ip ?? who.id);
       return `/help/${article.slug}?voted=1#feedback`;
     });
   });

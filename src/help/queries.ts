@@ -128,6 +128,10 @@ export async function upsertVote(db: Kysely<DB>, slug: string, voter: string, he
   return rows.length === 1;
 }
 
+export async function deleteVote(db: Kysely<DB>, slug: string, voter: string): Promise<void> {
+  await db.deleteFrom('help_votes').where('article_slug', '=', slug).where('voter', '=', voter).execute();
+}
+
 export async function countVotes(db: Kysely<DB>, slug: string): Promise<Votes> {
   const row = await db
     .selectFrom('help_votes')

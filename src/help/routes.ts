@@ -38,7 +38,7 @@ export const helpRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const who = await voter(request, reply);
-    const votes = await help.vote(request.params.slug, who, request.body.helpful, request.ip ?? who);
+    const votes = await help.vote(request.params.slug, who, request.body.helpful, request.ip ?? who.id);
     return { votes };
   });
 

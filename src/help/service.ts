@@ -107,13 +107,18 @@ export class HelpService {
   }
 
   /**
-   * One vote per voter and article; a second vote replaces the first. `limitKey` (the
-   * client's address) bounds how many votes one machine can cast, cookies or not.
+   * One vote per voter and article; a second vote replaces the first. A member who voted as
+   * a visitor before signing in (`replaces`) still has one vote: the visitor's is withdrawn.
+   * `limitKey` (the client's address) bounds how many votes one machine can cast, cookies or not.
    */
-  async vote(slug: string, voter: string, helpful: boolean, limitKey: string): Promise<Votes> {
+  async vote(slug: string, voter: { id: string; replaces?: string | null }, helpful: boolean, limitKey: string): Promise<Votes> {
     if (!isSlug(slug)) throw new AppError('not_found', { detail: 'There is no help article at this address.' });
     await this.deps.limiter.consume('help_vote', limitKey);
-    const stored = await q.upsertVote(this.deps.db, slug, voter, helpful, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const stored = await this.deps.db.transaction().execute(async (trx) => {
+      if (voter.replaces) await q.deleteVote(trx, slug, voter.replaces);
+      return q.upsertVote(trx, slug, voter.id, helpful, now);
+    });
     if (!stored) throw new AppError('not_found', { detail: 'There is no help article at this address.' });
     return q.countVotes(this.deps.db, slug);
   }

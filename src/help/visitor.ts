@@ -22,12 +22,20 @@ export async function knownVoter(request: FastifyRequest): Promise<string | null
   return id ? `visitor:${id}` : null;
 }
 
+export interface Voter {
+  id: string;
+  /** A vote this voter cast earlier under another id (as a visitor, before signing in). */
+  replaces: string | null;
+}
+
 /** Who is voting; a first-time anonymous visitor is given a signed visitor cookie. */
-export async function voter(request: FastifyRequest, reply: FastifyReply): Promise<string> {
-  const known = await knownVoter(request);
-  if (known) return known;
+export async function voter(request: FastifyRequest, reply: FastifyReply): Promise<Voter> {
+  const found = await currentMember(request);
+  const visitor = visitorId(request);
+  if (found) return { id: `account:${found.account.id}`, replaces: visitor ? `visitor:${visitor}` : null };
+  if (visitor) return { id: `visitor:${visitor}`, replaces: null };
   const { random, config } = request.server.verity;
   const id = randomToken(random, 16);
   reply.setCookie(VISITOR_COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: config.production, path: '/', maxAge: YEAR_SECONDS });
-  return `visitor:${id}`;
+  return { id: `visitor:${id}`, replaces: null };
 }

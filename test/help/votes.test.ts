@@ -65,6 +65,21 @@ describe('"Was this article helpful?" votes', () => {
     expect(rows.map((r) => [r.voter, r.helpful])).toEqual([[`account:${member.id}`, false]]);
   });
 
+  it('keeps one vote for a visitor who votes, signs in and votes again', async () => {
+    const asVisitor = await vote('forgot-security-answer', true);
+    const cookie = visitorCookie(asVisitor)!;
+    expect(asVisitor.json().votes).toEqual({ helpful: 1, total: 1 });
+    const member = await signUp(t);
+    const signedIn = await vote('forgot-security-answer', false, { cookie, token: member.token });
+    expect(signedIn.json().votes).toEqual({ helpful: 0, total: 1 });
+    const rows = await t.db.selectFrom('help_votes').selectAll().where('article_slug', '=', 'forgot-security-answer').execute();
+    expect(rows.map((r) => [r.voter, r.helpful])).toEqual([[`account:${member.id}`, false]]);
+    // The visitor's votes on other articles stay theirs.
+    await vote('why-we-verify-phones', true, { cookie });
+    expect((await vote('forgot-security-answer', true, { cookie, token: member.token })).json().votes).toEqual({ helpful: 1, total: 1 });
+    expect(await votesOf('why-we-verify-phones')).toEqual({ helpful: 1, total: 1 });
+  });
+
   it('treats a forged or altered visitor cookie as a new visitor', async () => {
     const first = await vote('contact-support', true);
     const cookie = visitorCookie(first)!;
