@@ -33,6 +33,12 @@ export interface ArticleInput {
 const FUZZY_MIN = 0.3;
 /** How much trigram likeness with the title alone adds to the score (a tie-breaker in effect). */
 const TITLE_BONUS = 0.1;
+/**
+ * An article that has only some of the words (or only looks like them) is left out when it
+ * scores under this share of the best: words as common as "login" or "account" touch most
+ * articles, and a list of all of them helps no one. One with every word always stays.
+ */
+const RELATIVE_MIN = 0.35;
 
 // Votes are counted from the rows themselves, so no counter can drift under concurrent votes.
 const voteCounts = sql`
@@ -57,22 +63,25 @@ export async function listArticles(db: Kysely<DB>): Promise<ArticleSummaryRow[]>
  */
 export async function searchArticles(db: Kysely<DB>, terms: string[]): Promise<ArticleSummaryRow[]> {
   const tsquery = terms.map((t) => `${t}:*`).join(' | ');
+  const everyTerm = terms.map((t) => `${t}:*`).join(' & ');
   const text = terms.join(' ');
   const { rows } = await sql<ArticleSummaryRow>`
-    WITH q AS (SELECT to_tsquery('english', ${tsquery}) AS query, ${text}::text AS text),
+    WITH q AS (SELECT to_tsquery('english', ${tsquery}) AS query, to_tsquery('english', ${everyTerm}) AS every, ${text}::text AS text),
     scored AS (
       SELECT a.slug, a.title, a.summary, a.updated_at,
              a.search @@ q.query AS matched,
+             a.search @@ q.every AS complete,
              -- Trigram likeness with the title counts a little extra, so that for a typo too
              -- the title outranks the keywords.
              ts_rank(a.search, q.query) + word_similarity(q.text, a.search_text)
                + ${sql.lit(TITLE_BONUS)} * word_similarity(q.text, help_fold(a.title)) AS score,
              word_similarity(q.text, a.search_text) AS fuzzy
       FROM help_articles a, q
-    )
+    ),
+    found AS (SELECT * FROM scored WHERE matched OR fuzzy >= ${sql.lit(FUZZY_MIN)})
     SELECT a.slug, a.title, a.summary, a.updated_at, c.helpful, c.total
-    FROM scored a ${voteCounts}
-    WHERE a.matched OR a.fuzzy >= ${FUZZY_MIN}
+    FROM found a ${voteCounts}
+    WHERE a.complete OR a.score >= ${sql.lit(RELATIVE_MIN)} * (SELECT max(score) FROM found)
     ORDER BY a.score DESC, a.title, a.slug`.execute(db);
   return rows;
 }

@@ -112,6 +112,20 @@ describe('help search', () => {
     expect(results.length).toBeGreaterThan(1);
   });
 
+  it('leaves out articles that share only a common word with a longer question', async () => {
+    // Before this rule "cant login" listed 10 of the 13 articles, VoIP and support included.
+    const cantLogin = (await search('cant login')).map((a) => a.slug);
+    expect(cantLogin[0]).toBe('forgot-password');
+    expect(cantLogin).not.toContain('voip-numbers');
+    expect(cantLogin).not.toContain('contact-support');
+    expect(cantLogin.length).toBeLessThanOrEqual(4);
+    const linked = (await search('number linked to another account')).map((a) => a.slug);
+    expect(linked[0]).toBe('phone-number-in-use');
+    expect(linked).not.toContain('code-not-received');
+    // An article with every word of the query is never left out, however low it scores.
+    expect((await search('voip')).map((a) => a.slug)).toEqual(expect.arrayContaining(['voip-numbers', 'why-we-verify-phones']));
+  });
+
   it('finds nothing for words no article is about, and survives query syntax', async () => {
     expect(await search('zzqxv')).toEqual([]);
     for (const q of ["'&|!:*()<->", 'a:* | b', '\\', '"; DROP TABLE help_articles; --', 'the', 'x'.repeat(1000)]) {
