@@ -30,6 +30,12 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['channel', 'result'] as const,
       registers: [registry],
     }),
+    deliveryReports: new Counter({
+      name: 'verity_delivery_reports_total',
+      help: 'SMS/voice provider status callbacks by outcome: the delivery status recorded, or why none was (bad_signature, unknown_message, untracked)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     handoffSeconds: new Histogram({
       name: 'verity_message_handoff_seconds',
       help: 'Time from a message being queued to its transport accepting it',

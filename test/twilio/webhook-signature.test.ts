@@ -104,6 +104,21 @@ describe('a genuine callback', () => {
   });
 });
 
+describe('metrics', () => {
+  it('count callbacks by outcome, refused signatures included', async () => {
+    const metric = async (result: string) => {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = text.split('\n').find((l) => l.startsWith(`verity_delivery_reports_total{result="${result}"}`));
+      return Number(line?.split(' ')[1] ?? 0);
+    };
+    const [delivered, refused] = [await metric('delivered'), await metric('bad_signature')];
+    expect((await postSigned(t.app, callbackUrl, deliveredParams(), { authToken: fake.authToken })).statusCode).toBe(204);
+    expect((await postSigned(t.app, callbackUrl, deliveredParams(), { authToken: fake.authToken, unsigned: true })).statusCode).toBe(403);
+    expect(await metric('delivered')).toBe(delivered + 1);
+    expect(await metric('bad_signature')).toBe(refused + 1);
+  });
+});
+
 describe('only this route reads form bodies', () => {
   it('refuses a JSON body on the webhook with 415', async () => {
     const res = await t.app.inject({ method: 'POST', url: callbackUrl.slice(PUBLIC.length), payload: deliveredParams() });

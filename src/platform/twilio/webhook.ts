@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
 import { findMessageByProviderId, isPhoneMessage, recordDelivery, type DeliveryStatus } from '../messaging/delivery.js';
 import { NoContent, problems } from '../web/schemas.js';
@@ -69,17 +70,20 @@ async function messageFor(db: Db, request: FastifyRequest, sid: string): Promise
 }
 
 /** Records one verified callback. Unknown messages and untracked statuses are ignored. */
-async function handleCallback(deps: { db: Db; clock: Clock }, request: FastifyRequest, params: FormParams): Promise<void> {
+async function handleCallback(deps: { db: Db; clock: Clock; metrics: Metrics }, request: FastifyRequest, params: FormParams): Promise<void> {
   const callback = readCallback(params);
   if (!callback) {
+    deps.metrics.deliveryReports.inc({ result: 'untracked' });
     request.log.info('twilio callback without a tracked status; ignored');
     return;
   }
   const outboxId = await messageFor(deps.db, request, callback.sid);
   if (!outboxId) {
+    deps.metrics.deliveryReports.inc({ result: 'unknown_message' });
     request.log.info({ sid: callback.sid }, 'twilio callback for an unknown message; ignored');
     return;
   }
+  deps.metrics.deliveryReports.inc({ result: callback.status });
   const changed = await recordDelivery(deps.db, deps.clock.now(), {
     outboxId,
     providerId: callback.sid,
@@ -96,7 +100,7 @@ async function handleCallback(deps: { db: Db; clock: Clock }, request: FastifyRe
  * signed with the auth token, answered 204 whether or not the message is known.
  */
 export const twilioWebhookRoutes: FastifyPluginAsync = async (app) => {
-  const { config, db, clock, limiter } = app.verity;
+  const { config, db, clock, limiter, metrics } = app.verity;
   app.removeAllContentTypeParsers();
   await app.register(formbody, { bodyLimit: CALLBACK_BODY_LIMIT });
 
@@ -121,10 +125,11 @@ export const twilioWebhookRoutes: FastifyPluginAsync = async (app) => {
       const authToken = config.twilio.authToken;
       const url = signedUrl(config.publicUrl, request);
       if (!authToken || !isValidTwilioSignature(authToken, request.headers['x-twilio-signature'], url, params)) {
+        metrics.deliveryReports.inc({ result: 'bad_signature' });
         request.log.warn({ ip: request.ip }, 'twilio callback with a bad signature');
         throw new AppError('signature_invalid');
       }
-      await handleCallback({ db, clock }, request, params);
+      await handleCallback({ db, clock, metrics }, request, params);
       return reply.code(204).send();
     },
   );
