@@ -183,6 +183,11 @@ export function loadConfig(env: Env = process.env): Config {
     if (emailTransport === 'outbox') throw new ConfigError('EMAIL_TRANSPORT', 'must be smtp when NODE_ENV=production');
     if (smsTransport === 'outbox') throw new ConfigError('SMS_TRANSPORT', 'must be twilio when NODE_ENV=production');
     if (rateLimitSetting === 'off') throw new ConfigError('RATE_LIMIT', 'cannot be off when NODE_ENV=production');
+    // Links in e-mails carry one-time tokens, and Twilio signs its callbacks over this URL:
+    // a localhost or plain-HTTP address would leak tokens or lose every delivery report.
+    if (!publicUrl.startsWith('https:') || /^https:\/\/(localhost|127\.|\[::1\])/.test(publicUrl)) {
+      throw new ConfigError('PUBLIC_URL', 'must be the public https:// address of the service when NODE_ENV=production');
+    }
     // The auth token travels in every Twilio request: never over plain HTTP in production.
     if (twilioBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_BASE_URL', 'must use https:// when NODE_ENV=production');
     if (twilioLookupBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_LOOKUP_BASE_URL', 'must use https:// when NODE_ENV=production');

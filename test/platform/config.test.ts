@@ -17,6 +17,7 @@ const PRODUCTION = {
   TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
   TWILIO_AUTH_TOKEN: 'auth-token',
   TWILIO_FROM: '+15005550006',
+  PUBLIC_URL: 'https://verity.example.com',
 };
 
 describe('loadConfig', () => {
@@ -103,6 +104,9 @@ describe('loadConfig', () => {
     ['a short SECRET_KEY', { SECRET_KEY: 'short' }, 'SECRET_KEY'],
     ['production with the e-mail outbox', { ...PRODUCTION, EMAIL_TRANSPORT: 'outbox' }, 'EMAIL_TRANSPORT'],
     ['production with the SMS outbox', { ...PRODUCTION, SMS_TRANSPORT: 'outbox' }, 'SMS_TRANSPORT'],
+    ['production without PUBLIC_URL', { ...PRODUCTION, PUBLIC_URL: '' }, 'PUBLIC_URL'],
+    ['production with a plain-http PUBLIC_URL', { ...PRODUCTION, PUBLIC_URL: 'http://verity.example.com' }, 'PUBLIC_URL'],
+    ['production with a localhost PUBLIC_URL', { ...PRODUCTION, PUBLIC_URL: 'https://localhost:3000' }, 'PUBLIC_URL'],
     ['SESSION_ABSOLUTE_SECONDS=soon', { SESSION_ABSOLUTE_SECONDS: 'soon' }, 'SESSION_ABSOLUTE_SECONDS'],
     ['SESSION_IDLE_SECONDS=0', { SESSION_IDLE_SECONDS: '0' }, 'SESSION_IDLE_SECONDS'],
     ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
