@@ -25,6 +25,7 @@ import { sessionRoutes } from './sessions/routes.js';
 import { SessionService } from './sessions/service.js';
 import { homePages } from './platform/web/home.js';
 import formbody from '@fastify/formbody';
+import { AppError } from './platform/errors.js';
 import { twilioWebhookRoutes } from './platform/twilio/webhook.js';
 import { gateRoutes } from './gate/routes.js';
 import { GateService } from './gate/service.js';
@@ -138,6 +139,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       // Fastify also parses text/plain by default, a type any cross-site form may send.
       api.removeContentTypeParser('text/plain');
+      // A route without a body schema takes no body: fields sent to it are unknown fields.
+      api.addHook('preValidation', async (request) => {
+        const body: unknown = request.body;
+        if (request.routeOptions.schema?.body || body === undefined || body === null) return;
+        if (typeof body === 'object' && Object.keys(body).length === 0) return;
+        throw new AppError('invalid_request', {
+          detail: 'This request takes no body.',
+          extra: { errors: [{ path: '/', message: 'must be empty' }] },
+        });
+      });
       await api.register(accountRoutes);
       await api.register(sessionRoutes);
       await api.register(adminRoutes);

@@ -47,6 +47,18 @@ describe('request bodies on /v1', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('answers fields sent to a request that takes no body with 400, and sends nothing', async () => {
+    const member = await signUp(t);
+    const sentBefore = await countRows(t.db, 'outbox');
+    const res = await t.app.inject({ method: 'POST', url: '/v1/me/email-verification', headers: auth(member.token), payload: { to: 'attacker@example.com' } });
+    const body = expectProblem(res, 400, 'invalid_request');
+    expect(body.errors?.map((e) => e.path)).toEqual(['/']);
+    expect(await countRows(t.db, 'outbox')).toBe(sentBefore);
+    // No body, or an empty object, is still fine.
+    expect((await t.app.inject({ method: 'POST', url: '/v1/me/email-verification', headers: auth(member.token) })).statusCode).toBe(202);
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/current', headers: auth(member.token), payload: {} })).statusCode).toBe(204);
+  });
+
   it('answers an empty JSON body with 400', async () => {
     expectProblem(await post('/v1/sessions', '', 'application/json'), 400, 'invalid_request');
   });
