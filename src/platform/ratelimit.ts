@@ -6,14 +6,16 @@ import type { Db } from './db/database.js';
 import { AppError } from './errors.js';
 
 /**
- * Every rate limit in Verity, in one table: name → limit per fixed window.
+ * Every rate limit in Verity, in one table: name → limit per window. Windows are fixed
+ * unless `sliding`: then the previous window's count is weighed in by how much of it still
+ * lies within the last `windowSeconds`, so a burst across a window boundary is not missed.
  * Keys are chosen by the caller (an IP, an account id, a phone number...).
  */
 export const policies = {
   /** Sign-in attempts from one IP, successful or not. */
   signin_ip: { limit: 60, windowSeconds: 15 * 60 },
-  /** Failed sign-ins for one account (or one unknown login): the temporary lock. */
-  signin_failures: { limit: 10, windowSeconds: 15 * 60 },
+  /** Failed sign-ins for one account (or one unknown login): the temporary lock, "10 in any 15 minutes". */
+  signin_failures: { limit: 10, windowSeconds: 15 * 60, sliding: true },
   /** New accounts from one IP. */
   signup_ip: { limit: 10, windowSeconds: 60 * 60 },
   /** E-mail verification messages an account may ask for. */
@@ -41,22 +43,27 @@ export const policies = {
 export interface Policy {
   limit: number;
   windowSeconds: number;
+  sliding?: boolean;
 }
 
 export type PolicyName = keyof typeof policies;
 
 export interface LimitState {
+  /** Hits in the window; for a sliding policy, weighted (so not always a whole number). */
   count: number;
   limit: number;
-  /** When the current window ends and the count starts again from zero. */
+  /**
+   * When the count is back under the limit: the window's end for a fixed policy; for a
+   * sliding one, once enough earlier hits have aged out (the window's end when not over).
+   */
   resetAt: Date;
   exceeded: boolean;
 }
 
 /** Where counters live: the database by default, Redis when several processes share limits. */
 export interface CounterStore {
-  /** Adds one to the counter and returns the new count. */
-  increment(key: string, expiresAt: Date, windowSeconds: number): Promise<number>;
+  /** Adds one to the counter, to be kept until `expiresAt` (`keepSeconds` from now), and returns the new count. */
+  increment(key: string, expiresAt: Date, keepSeconds: number): Promise<number>;
   get(key: string): Promise<number>;
   delete(key: string): Promise<void>;
   /** Removes counters whose window has ended. */
@@ -87,8 +94,8 @@ export class DbCounterStore implements CounterStore {
   }
 
   async sweep(now: Date): Promise<void> {
-    // expires_at is the window's end, which no longer belongs to it: a counter that ends
-    // exactly now is already over.
+    // expires_at is the end of the time the counter is needed (its window's end, or the next
+    // window's for a sliding policy), which no longer belongs to it.
     await this.db.deleteFrom('rate_limit_counters').where('expires_at', '<=', now).execute();
   }
 }
@@ -99,10 +106,10 @@ export class RedisCounterStore implements CounterStore {
     private readonly prefix = 'verity:rl:',
   ) {}
 
-  async increment(key: string, _expiresAt: Date, windowSeconds: number): Promise<number> {
+  async increment(key: string, _expiresAt: Date, keepSeconds: number): Promise<number> {
     // Expiry is relative (Redis keeps its own time); the window start is part of the key,
     // so the injected clock alone decides which window a hit belongs to.
-    const result = await this.redis.multi().incr(this.prefix + key).expire(this.prefix + key, windowSeconds + 60).exec();
+    const result = await this.redis.multi().incr(this.prefix + key).expire(this.prefix + key, keepSeconds + 60).exec();
     const [err, count] = result?.[0] ?? [new Error('redis returned no result'), 0];
     if (err) throw err;
     return Number(count);
@@ -131,24 +138,58 @@ export class RateLimiter {
   private window(name: PolicyName, key: string) {
     const policy: Policy = policies[name];
     const windowMs = policy.windowSeconds * 1000;
-    const start = Math.floor(this.clock.now().getTime() / windowMs) * windowMs;
-    return { policy, storeKey: `${name}:${key}:${start}`, resetAt: new Date(start + windowMs) };
+    const now = this.clock.now().getTime();
+    const start = Math.floor(now / windowMs) * windowMs;
+    // A sliding policy's counter is kept through the next window, where it is the previous one.
+    const keptWindows = policy.sliding ? 2 : 1;
+    return {
+      policy,
+      windowMs,
+      now,
+      start,
+      storeKey: `${name}:${key}:${start}`,
+      previousKey: `${name}:${key}:${start - windowMs}`,
+      keepUntil: new Date(start + keptWindows * windowMs),
+      keepSeconds: keptWindows * policy.windowSeconds,
+    };
   }
 
-  /** Counts one hit and reports the state after it. */
+  /** The state for `current` hits in this window: `exceeded` once the count reaches the limit. */
+  private async state(w: ReturnType<RateLimiter['window']>, current: number): Promise<LimitState> {
+    const { policy, windowMs, now, start } = w;
+    const windowEnd = new Date(start + windowMs);
+    if (!policy.sliding) return { count: current, limit: policy.limit, resetAt: windowEnd, exceeded: current >= policy.limit };
+    const previous = await this.store.get(w.previousKey);
+    const count = previous * (1 - (now - start) / windowMs) + current;
+    if (count < policy.limit) return { count, limit: policy.limit, resetAt: windowEnd, exceeded: false };
+    // When the weighted count falls under the limit with no more hits: within this window as
+    // the previous one's hits age out, else in the next one as this one's do.
+    const under =
+      current < policy.limit
+        ? start + windowMs * (1 - (policy.limit - current) / previous)
+        : start + windowMs * (2 - policy.limit / current);
+    return { count, limit: policy.limit, resetAt: new Date(Math.floor(under) + 1), exceeded: true };
+  }
+
+  private idle(name: PolicyName): LimitState {
+    const { policy, start, windowMs } = this.window(name, '');
+    return { count: 0, limit: policy.limit, resetAt: new Date(start + windowMs), exceeded: false };
+  }
+
+  /** Counts one hit and reports the state after it; `exceeded` means this hit passed the limit. */
   async hit(name: PolicyName, key: string): Promise<LimitState> {
-    const { policy, storeKey, resetAt } = this.window(name, key);
-    if (!this.enabled) return { count: 0, limit: policy.limit, resetAt, exceeded: false };
-    const count = await this.store.increment(storeKey, resetAt, policy.windowSeconds);
-    return { count, limit: policy.limit, resetAt, exceeded: count > policy.limit };
+    if (!this.enabled) return this.idle(name);
+    const w = this.window(name, key);
+    const current = await this.store.increment(w.storeKey, w.keepUntil, w.keepSeconds);
+    const state = await this.state(w, current);
+    return { ...state, exceeded: state.count > w.policy.limit };
   }
 
   /** The state without counting a hit; `exceeded` means the limit is already used up. */
   async peek(name: PolicyName, key: string): Promise<LimitState> {
-    const { policy, storeKey, resetAt } = this.window(name, key);
-    if (!this.enabled) return { count: 0, limit: policy.limit, resetAt, exceeded: false };
-    const count = await this.store.get(storeKey);
-    return { count, limit: policy.limit, resetAt, exceeded: count >= policy.limit };
+    if (!this.enabled) return this.idle(name);
+    const w = this.window(name, key);
+    return this.state(w, await this.store.get(w.storeKey));
   }
 
   /** Counts one hit, refusing with 429 rate_limited when the limit is passed. */
@@ -160,7 +201,9 @@ export class RateLimiter {
 
   async reset(name: PolicyName, key: string): Promise<void> {
     if (!this.enabled) return;
-    await this.store.delete(this.window(name, key).storeKey);
+    const w = this.window(name, key);
+    await this.store.delete(w.storeKey);
+    if (w.policy.sliding) await this.store.delete(w.previousKey);
   }
 
   sweep(): Promise<void> {

@@ -138,7 +138,8 @@ export class SessionService {
     const { db, clock, limiter } = this.deps;
     const state = await limiter.hit('signin_failures', lockKey);
     await recordAudit(db, clock.now(), { event: 'signin.failed', accountId, meta, details: { reason } });
-    if (state.count === state.limit) {
+    // This failure is the one that reached the limit (weighted counts need not be whole).
+    if (state.count >= state.limit && state.count - 1 < state.limit) {
       await recordAudit(db, clock.now(), { event: 'signin.locked', accountId, meta, details: { lockedUntil: state.resetAt.toISOString() } });
     }
   }

@@ -15,9 +15,10 @@ afterAll(async () => {
   await database.close();
 });
 
-// The manual clock starts on a quarter hour, so a 15-minute window starts exactly there.
+// The manual clock starts on the hour, so a 15-minute or an hour's window starts exactly there.
 const start = '2026-11-23T12:00:00Z';
-const policy = 'signin_failures' as const;
+/** A fixed-window policy (sliding ones are below). */
+const policy = 'signup_ip' as const;
 const { limit, windowSeconds } = policies[policy];
 const freshKey = () => `k-${randomBytes(6).toString('hex')}`;
 
@@ -106,6 +107,72 @@ describe.each(storeCases)('rate limits over the $name store', (storeCase) => {
     for (let i = 0; i < limit * 3; i++) await off.consume(policy, key);
     expect((await off.peek(policy, key)).exceeded).toBe(false);
     expect((await limiter.peek(policy, key)).count).toBe(0);
+  });
+});
+
+describe.each(storeCases)('a sliding policy (the sign-in lock) over the $name store', (storeCase) => {
+  const sliding = 'signin_failures' as const;
+  const { limit: max, windowSeconds: window } = policies[sliding];
+  let store: CounterStore;
+  let close: () => Promise<void>;
+  let clock: ManualClock;
+  let limiter: RateLimiter;
+  beforeAll(() => {
+    ({ store, close } = storeCase.make(database.db));
+  });
+  afterAll(async () => {
+    await close();
+  });
+  beforeEach(() => {
+    clock = new ManualClock(start);
+    limiter = new RateLimiter(store, clock);
+  });
+
+  it('is used up by hits that straddle a window boundary, which a fixed window would miss', async () => {
+    const key = freshKey();
+    clock.advanceSeconds(window - 10);
+    for (let i = 0; i < max - 1; i++) await limiter.hit(sliding, key);
+    clock.advanceSeconds(20); // 10 s into the next window
+    await limiter.hit(sliding, key);
+    // 9 × (1 − 10/900) + 1 = 9.9: still under the limit.
+    expect((await limiter.peek(sliding, key)).exceeded).toBe(false);
+    await limiter.hit(sliding, key);
+    const state = await limiter.peek(sliding, key);
+    // 9 × (1 − 10/900) + 2 = 10.9: used up, where a fixed window would count 2. Under the
+    // limit again once the 9 early hits weigh under 8, 100 s into this window.
+    expect(state.exceeded).toBe(true);
+    expect(state.count).toBeCloseTo(10.9, 5);
+    expect(state.resetAt.toISOString()).toBe(new Date(Date.parse(start) + (window + 100) * 1000 + 1).toISOString());
+    clock.set(state.resetAt);
+    expect((await limiter.peek(sliding, key)).exceeded).toBe(false);
+  });
+
+  it('ends a limit reached within one window as its hits age out of the next', async () => {
+    const key = freshKey();
+    clock.advanceSeconds(100);
+    for (let i = 0; i < max; i++) await limiter.hit(sliding, key);
+    const state = await limiter.peek(sliding, key);
+    expect(state).toMatchObject({ count: max, exceeded: true });
+    // 10 × (1 − x) < 10 as soon as the next window begins.
+    expect(state.resetAt.getTime()).toBe(Date.parse(start) + window * 1000 + 1);
+    clock.set(state.resetAt);
+    const later = await limiter.peek(sliding, key);
+    expect(later.exceeded).toBe(false);
+    // But one more hit then is the limit again: the lock slides, it does not start over.
+    await limiter.hit(sliding, key);
+    expect((await limiter.peek(sliding, key)).exceeded).toBe(true);
+    // Two windows on, nothing of the burst is left.
+    clock.advanceSeconds(2 * window);
+    expect((await limiter.peek(sliding, key)).count).toBe(0);
+  });
+
+  it('reset clears this window and the previous one', async () => {
+    const key = freshKey();
+    for (let i = 0; i < max - 1; i++) await limiter.hit(sliding, key);
+    clock.advanceSeconds(window);
+    await limiter.hit(sliding, key);
+    await limiter.reset(sliding, key);
+    expect((await limiter.peek(sliding, key)).count).toBe(0);
   });
 });
 

@@ -59,6 +59,22 @@ describe('temporary lock after 10 failures in 15 minutes', () => {
     expect(res.statusCode).toBe(200);
   });
 
+  it('counts failures in any 15 minutes, across the boundary of two windows', async () => {
+    startOfNextWindow();
+    const member = await signUp(t);
+    t.clock.advanceSeconds(WINDOW - 30);
+    await fail(member.username, 9);
+    t.clock.advanceSeconds(60); // 30 s into the next window: the 9 still weigh 8.7
+    await fail(member.username, 2);
+    const res = await signIn(member.username, member.password);
+    expect(res.statusCode).toBe(423);
+    // The lock ends as the early failures age out, well before 15 minutes from now.
+    const lockedUntil = Date.parse(problem(res).lockedUntil as string);
+    expect(lockedUntil - t.clock.now().getTime()).toBeLessThan(WINDOW * 1000);
+    t.clock.set(new Date(lockedUntil));
+    expect((await signIn(member.username, member.password)).statusCode).toBe(200);
+  });
+
   it('counts failures by username and by e-mail together', async () => {
     startOfNextWindow();
     const member = await signUp(t);
