@@ -13,17 +13,42 @@ export async function findLiveSessionByHash(
   now: Date,
   idleSeconds: number,
 ): Promise<{ session: SessionRow; account: AccountRow } | undefined> {
-  const session = await db
-    .selectFrom('sessions')
-    .selectAll()
-    .where('token_hash', '=', tokenHash)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('last_seen_at', '>', addSeconds(now, -idleSeconds))
+  // One round trip: this runs on every signed-in request.
+  const row = await db
+    .selectFrom('sessions as s')
+    .innerJoin('accounts', 'accounts.id', 's.account_id')
+    .selectAll('accounts')
+    .select([
+      's.id as s_id',
+      's.token_hash as s_token_hash',
+      's.created_at as s_created_at',
+      's.expires_at as s_expires_at',
+      's.last_seen_at as s_last_seen_at',
+      's.elevated_until as s_elevated_until',
+      's.ip as s_ip',
+      's.user_agent as s_user_agent',
+      's.revoked_at as s_revoked_at',
+    ])
+    .where('s.token_hash', '=', tokenHash)
+    .where('s.revoked_at', 'is', null)
+    .where('s.expires_at', '>', now)
+    .where('s.last_seen_at', '>', addSeconds(now, -idleSeconds))
     .executeTakeFirst();
-  if (!session) return undefined;
-  const account = await db.selectFrom('accounts').selectAll().where('id', '=', session.account_id).executeTakeFirst();
-  return account ? { session, account } : undefined;
+  if (!row) return undefined;
+  const { s_id, s_token_hash, s_created_at, s_expires_at, s_last_seen_at, s_elevated_until, s_ip, s_user_agent, s_revoked_at, ...account } = row;
+  const session: SessionRow = {
+    id: s_id,
+    account_id: account.id,
+    token_hash: s_token_hash,
+    created_at: s_created_at,
+    expires_at: s_expires_at,
+    last_seen_at: s_last_seen_at,
+    elevated_until: s_elevated_until,
+    ip: s_ip,
+    user_agent: s_user_agent,
+    revoked_at: s_revoked_at,
+  };
+  return { session, account };
 }
 
 /** Conditional, so concurrent requests on one session write lastSeenAt once a minute at most. */
