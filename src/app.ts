@@ -34,6 +34,7 @@ import { phoneAdminPages, phonePages } from './phone/pages.js';
 import { phoneRoutes } from './phone/routes.js';
 import { PhoneService } from './phone/service.js';
 import { createTwilioLookup } from './platform/twilio/lookup.js';
+import { createTwilioRecheck } from './platform/twilio/recheck.js';
 import { helpAdminPages } from './help/admin-pages.js';
 import { helpPages } from './help/pages.js';
 import { helpRoutes } from './help/routes.js';
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     allowedCountries: deps.config.phoneAllowedCountries,
     countryDailyCaps: deps.config.phoneCountryDailyCaps,
     lookup: deps.phoneLookup ?? (deps.config.phoneLookup === 'twilio' ? createTwilioLookup(deps.config) : undefined),
+    recheck: deps.config.smsTransport === 'twilio' ? createTwilioRecheck({ config: deps.config, db: deps.db, clock: deps.clock, log }) : undefined,
   });
   const gate = new GateService({ db: deps.db, clock: deps.clock, idleSeconds: deps.config.sessionIdleSeconds });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });

@@ -22,6 +22,7 @@ import { checkCountryAllowed, planVerdict, voipRefusal, withCarrier } from './sc
 import { phoneInUse, resendTooSoon, tooManyAttempts } from './refusals.js';
 import { phoneStatus, phoneView, type PhoneStatus } from './status.js';
 import { VoipRanges } from './voip-ranges.js';
+import type { DeliveryRecheck } from '../platform/twilio/recheck.js';
 
 export type PhoneChannel = 'sms' | 'voice';
 
@@ -44,6 +45,8 @@ export interface PhoneDeps {
    * here (a fresh step-up; 409 last_two_step_method when SMS is the only method left).
    */
   removalGuard?: ((accountId: string) => Promise<void>) | undefined;
+  /** Asks the SMS/voice provider for a status whose callback is late (Twilio only). */
+  recheck?: DeliveryRecheck | undefined;
 }
 
 /** What a started or resent verification looks like to the member. */
@@ -58,6 +61,9 @@ export interface VerificationView {
   /** Set when we chose another channel than asked (a landline gets a call, not a text). */
   notice?: string;
 }
+
+/** How long a code may sit at "queued"/"sent" with no word from the provider before we ask it. */
+const RECHECK_AFTER_SECONDS = 60;
 
 const LANDLINE_NOTICE = "This number is a landline, which can't receive texts, so we are calling it and reading the code out instead.";
 
@@ -234,8 +240,21 @@ export class PhoneService {
     });
   }
 
-  status(accountId: string): Promise<PhoneStatus> {
-    return phoneStatus(this.deps.db, this.deps.clock.now(), accountId);
+  /**
+   * The number and the verification in progress. A code handed to the provider a minute ago
+   * with no word since is rechecked with the provider (once per 30 s, see `delivery_recheck`),
+   * so a lost status callback does not leave the member waiting on "on its way" for ever.
+   */
+  async status(accountId: string): Promise<PhoneStatus> {
+    const { db, clock, limiter, recheck } = this.deps;
+    const now = clock.now();
+    const current = await phoneStatus(db, now, accountId);
+    const delivery = current.pending?.delivery;
+    if (!recheck || !delivery || (delivery.status !== 'queued' && delivery.status !== 'sent')) return current;
+    if (now.getTime() - Date.parse(delivery.updatedAt) < RECHECK_AFTER_SECONDS * 1000) return current;
+    const pending = await q.findPending(db, accountId);
+    if (!pending?.outbox_id || (await limiter.hit('delivery_recheck', pending.outbox_id)).exceeded) return current;
+    return (await recheck(pending.outbox_id)) ? phoneStatus(db, now, accountId) : current;
   }
 
   /** Why no attempt could be counted: nothing pending, out of tries, or expired. */

@@ -24,6 +24,8 @@ export const policies = {
   admin_setup_ip: { limit: 10, windowSeconds: 15 * 60 },
   /** "Was this article helpful?" votes from one IP, cookie or not: bounds ballot stuffing. */
   help_vote: { limit: 30, windowSeconds: 15 * 60 },
+  /** Asking the provider for one message's status when its callback is late: once per 30 s. */
+  delivery_recheck: { limit: 1, windowSeconds: 30 },
   /** Twilio status callbacks from one IP (Twilio spreads its callbacks over many addresses). */
   twilio_webhook_ip: { limit: 600, windowSeconds: 60 },
   /** Phone verifications started per account / IP (numbers that passed screening): bounds carrier lookups and probing for numbers in use. */

@@ -135,6 +135,13 @@ export class FakeTwilio {
     const lookup = /^\/v2\/PhoneNumbers\/([^/]+)$/.exec(decodeURIComponent(url.pathname));
     if (req.method === 'GET' && lookup) return this.send(res, 200, this.lookup(lookup[1]!, url.searchParams.get('Fields')));
 
+    const fetched = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\/([^/]+)\.json$/.exec(url.pathname);
+    if (req.method === 'GET' && fetched) {
+      const found = (fetched[2] === 'Messages' ? this.messages : this.calls).find((r) => r.sid === fetched[3]);
+      if (fetched[1] !== this.accountSid || !found) return this.send(res, 404, twilioError(404, 20404, 'The requested resource was not found'));
+      return this.send(res, 200, found.json);
+    }
+
     const create = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (req.method !== 'POST' || !create) return this.send(res, 404, twilioError(404, 20404, 'The requested resource was not found'));
     if (create[1] !== this.accountSid) return this.send(res, 401, failureErrors[401]!);
@@ -148,6 +155,13 @@ export class FakeTwilio {
     if (next?.failure === 'accept-then-hang') return void this.hanging.add(res);
     if (next?.failure === 'accept-then-500') return this.send(res, 500, failureErrors[500]!);
     this.send(res, 201, resource.json);
+  }
+
+  /** What Twilio would now answer for the resource (the status a lost callback carried). */
+  setStatus(sid: string, status: string, errorCode: number | null = null): void {
+    const found = [...this.messages, ...this.calls].find((r) => r.sid === sid);
+    if (!found) throw new Error(`no resource ${sid}`);
+    Object.assign(found.json, { status, error_code: errorCode });
   }
 
   private validate(kind: 'message' | 'call', form: URLSearchParams) {

@@ -80,6 +80,12 @@ export class TwilioClient {
     return this.create('Calls.json', form, idempotencyToken);
   }
 
+  /** GET /2010-04-01/Accounts/{Sid}/{Messages|Calls}/{sid}.json: the resource as Twilio has it now. Throws TwilioError. */
+  fetchResource(kind: 'Messages' | 'Calls', sid: string): Promise<Record<string, unknown>> {
+    const url = `${this.settings.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(this.settings.accountSid)}/${kind}/${encodeURIComponent(sid)}.json`;
+    return this.request('GET', url);
+  }
+
   /** GET /v2/PhoneNumbers/{number} on the Lookup host. Throws TwilioError. */
   lookupPhoneNumber(e164: string, fields: string): Promise<Record<string, unknown>> {
     const url = `${this.settings.lookupBaseUrl}/v2/PhoneNumbers/${encodeURIComponent(e164)}?Fields=${encodeURIComponent(fields)}`;
