@@ -4,7 +4,7 @@ import { member, requireMember, requireStaff } from '../platform/web/auth.js';
 import { field, formErrors, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { requestMeta } from '../platform/web/request-meta.js';
-import type { PhoneChannel } from './service.js';
+import type { PhoneChannel } from './view.js';
 
 const TITLE = 'Your phone number';
 /** Which field a refusal belongs beside on the page. */

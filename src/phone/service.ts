@@ -5,7 +5,7 @@ import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
 import type { Random } from '../platform/crypto.js';
 import { isUniqueViolation, type Db } from '../platform/db/database.js';
-import type { DB, PhoneVerificationRow } from '../platform/db/schema.js';
+import type { DB } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
@@ -22,9 +22,11 @@ import { checkCountryAllowed, planVerdict, voipRefusal, withCarrier } from './sc
 import { phoneInUse, resendTooSoon, tooManyAttempts } from './refusals.js';
 import { phoneStatus, phoneView, type PhoneStatus } from './status.js';
 import { VoipRanges } from './voip-ranges.js';
+import { lateDeliveryRefresh, type RefreshDelivery } from './late-delivery.js';
+import { notifyPhoneChange, sendCode } from './messages.js';
+import { chooseChannel, toView, type PhoneChannel, type VerificationView } from './view.js';
 import type { DeliveryRecheck } from '../platform/twilio/recheck.js';
 
-export type PhoneChannel = 'sms' | 'voice';
 
 export interface PhoneDeps {
   db: Db;
@@ -49,34 +51,18 @@ export interface PhoneDeps {
   recheck?: DeliveryRecheck | undefined;
 }
 
-/** What a started or resent verification looks like to the member. */
-export interface VerificationView {
-  id: string;
-  phone: string;
-  channel: PhoneChannel;
-  expiresAt: string;
-  resendAfter: string;
-  attemptsLeft: number;
-  sendsLeft: number;
-  /** Set when we chose another channel than asked (a landline gets a call, not a text). */
-  notice?: string;
-}
-
-/** How long a code may sit at "queued"/"sent" with no word from the provider before we ask it. */
-const RECHECK_AFTER_SECONDS = 60;
-
-const LANDLINE_NOTICE = "This number is a landline, which can't receive texts, so we are calling it and reading the code out instead.";
-
 /** Verifying a member's phone number by a one-time code (API and pages call this). */
 export class PhoneService {
   readonly voipRanges: VoipRanges;
   private readonly limits: SendLimits;
   private readonly carrier: CarrierScreen | null;
+  private readonly lateDelivery: RefreshDelivery | undefined;
 
   constructor(private readonly deps: PhoneDeps) {
     this.voipRanges = new VoipRanges(deps);
     this.limits = new SendLimits(deps.limiter, deps.clock, deps.countryDailyCaps);
     this.carrier = deps.lookup ? new CarrierScreen({ ...deps, lookup: deps.lookup }) : null;
+    this.lateDelivery = lateDeliveryRefresh(deps);
     contributeToAccountView(phoneView);
   }
 
@@ -114,7 +100,7 @@ export class PhoneService {
       const streak = previous && previous.sent_at > addSeconds(now, -codes.STREAK_WINDOW_SECONDS) ? previous.streak + 1 : 1;
       if (previous) await q.finish(trx, previous.id, 'replaced', now);
       const code = codes.newCode(this.deps.random);
-      const outboxId = await this.sendCode(trx, parsed.e164, channel, code);
+      const outboxId = await sendCode(this.deps, trx, parsed.e164, channel, code);
       const inserted = await q.insertVerification(trx, {
         account_id: accountId,
         e164: parsed.e164,
@@ -160,7 +146,7 @@ export class PhoneService {
 
     const row = await this.inTransaction(async (trx, now) => {
       const code = codes.newCode(this.deps.random);
-      const outboxId = await this.sendCode(trx, pending.e164, channel, code);
+      const outboxId = await sendCode(this.deps, trx, pending.e164, channel, code);
       const updated = await q.replaceCode(trx, pending.id, now, codes.MAX_SENDS, {
         code_hash: codes.codeHash(this.deps.secrets.tokenKey, accountId, pending.e164, code),
         channel,
@@ -215,7 +201,7 @@ export class PhoneService {
           meta,
           details: { number: row.e164, previous: previous?.e164 ?? null, channel: row.channel },
         });
-        await this.notifyChange(trx, accountId, now, { change, number: row.e164, previous: previous?.e164 ?? null });
+        await notifyPhoneChange(this.deps, trx, accountId, now, { change, number: row.e164, previous: previous?.e164 ?? null });
         return now;
       });
       return { number: row.e164, verified: true, verifiedAt: verifiedAt.toISOString() };
@@ -236,25 +222,13 @@ export class PhoneService {
       await q.cancelPending(trx, accountId, now);
       if (!removed) return;
       await recordAudit(trx, now, { event: 'phone.removed', accountId, meta, details: { number: removed.e164 } });
-      await this.notifyChange(trx, accountId, now, { change: 'removed', number: removed.e164, previous: null });
+      await notifyPhoneChange(this.deps, trx, accountId, now, { change: 'removed', number: removed.e164, previous: null });
     });
   }
 
-  /**
-   * The number and the verification in progress. A code handed to the provider a minute ago
-   * with no word since is rechecked with the provider (once per 30 s, see `delivery_recheck`),
-   * so a lost status callback does not leave the member waiting on "on its way" for ever.
-   */
-  async status(accountId: string): Promise<PhoneStatus> {
-    const { db, clock, limiter, recheck } = this.deps;
-    const now = clock.now();
-    const current = await phoneStatus(db, now, accountId);
-    const delivery = current.pending?.delivery;
-    if (!recheck || !delivery || (delivery.status !== 'queued' && delivery.status !== 'sent')) return current;
-    if (now.getTime() - Date.parse(delivery.updatedAt) < RECHECK_AFTER_SECONDS * 1000) return current;
-    const pending = await q.findPending(db, accountId);
-    if (!pending?.outbox_id || (await limiter.hit('delivery_recheck', pending.outbox_id)).exceeded) return current;
-    return (await recheck(pending.outbox_id)) ? phoneStatus(db, now, accountId) : current;
+  /** The number and the verification in progress, a late delivery status rechecked (late-delivery.ts). */
+  status(accountId: string): Promise<PhoneStatus> {
+    return phoneStatus(this.deps.db, this.deps.clock.now(), accountId, this.lateDelivery);
   }
 
   /** Why no attempt could be counted: nothing pending, out of tries, or expired. */
@@ -266,26 +240,6 @@ export class PhoneService {
     return new AppError('code_expired', { detail: 'This code has expired. Ask for a new one.' });
   }
 
-  private async sendCode(trx: Transaction<DB>, e164: string, channel: PhoneChannel, code: string): Promise<string> {
-    return this.deps.outbox.enqueue(trx, {
-      channel,
-      to: e164,
-      template: 'phone-code',
-      data: { code, spoken: codes.spokenCode(code), minutes: codes.CODE_TTL_SECONDS / 60, host: new URL(this.deps.publicUrl).host },
-    });
-  }
-
-  private async notifyChange(trx: Transaction<DB>, accountId: string, now: Date, change: { change: string; number: string; previous: string | null }) {
-    const account = await findAccountById(trx, accountId);
-    if (!account) return;
-    await this.deps.outbox.enqueue(trx, {
-      channel: 'email',
-      to: account.email,
-      template: 'phone-changed',
-      data: { ...change, username: account.username, when: now.toUTCString(), supportLink: `${this.deps.publicUrl}/support/contact` },
-    });
-  }
-
   /** Runs `work` in a transaction, then wakes the outbox so messages leave at once. */
   private async inTransaction<T>(work: (trx: Transaction<DB>, now: Date) => Promise<T>): Promise<T> {
     const result = await this.deps.db.transaction().execute((trx) => work(trx, this.deps.clock.now()));
@@ -294,20 +248,3 @@ export class PhoneService {
   }
 }
 
-function chooseChannel(asked: PhoneChannel | undefined, voiceOnly: boolean): { channel: PhoneChannel; notice?: string } {
-  if (voiceOnly) return asked === 'voice' ? { channel: 'voice' } : { channel: 'voice', notice: LANDLINE_NOTICE };
-  return { channel: asked ?? 'sms' };
-}
-
-function toView(row: PhoneVerificationRow, notice?: string): VerificationView {
-  return {
-    id: row.id,
-    phone: row.e164,
-    channel: row.channel,
-    expiresAt: row.expires_at.toISOString(),
-    resendAfter: row.resend_after.toISOString(),
-    attemptsLeft: Math.max(0, codes.MAX_ATTEMPTS - row.attempts),
-    sendsLeft: Math.max(0, codes.MAX_SENDS - row.sends),
-    ...(notice ? { notice } : {}),
-  };
-}

@@ -3,6 +3,7 @@ import type { AccountRow, DB } from '../platform/db/schema.js';
 import type { AccountView } from '../accounts/view.js';
 import { deliveryReport, type DeliveryStatus } from '../platform/messaging/delivery.js';
 import { MAX_ATTEMPTS, MAX_SENDS } from './codes.js';
+import type { RefreshDelivery } from './late-delivery.js';
 import { findPending, findVerifiedPhone } from './queries.js';
 
 export interface DeliveryView {
@@ -62,11 +63,13 @@ export function deliveryAdvice(status: DeliveryStatus, channel: 'sms' | 'voice',
   }
 }
 
-export async function phoneStatus(db: Kysely<DB>, now: Date, accountId: string): Promise<PhoneStatus> {
+/** The status as stored; `refresh` may first ask the provider about a late delivery. */
+export async function phoneStatus(db: Kysely<DB>, now: Date, accountId: string, refresh?: RefreshDelivery): Promise<PhoneStatus> {
   const [verified, pending] = await Promise.all([findVerifiedPhone(db, accountId), findPending(db, accountId)]);
   let pendingView: PendingView | null = null;
   if (pending) {
-    const report = pending.outbox_id ? await deliveryReport(db, pending.outbox_id) : null;
+    let report = pending.outbox_id ? await deliveryReport(db, pending.outbox_id) : null;
+    if (report && pending.outbox_id && refresh && (await refresh(pending.outbox_id, report))) report = await deliveryReport(db, pending.outbox_id);
     pendingView = {
       id: pending.id,
       phone: pending.e164,
