@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, uniqueUser, type TestApp } from '../helpers/app.js';
-import { browserAvailable, launchBrowser, listen, newPage } from '../helpers/browser.js';
+import { browserAvailable, launchBrowser, listen, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
 
 // Browser globals used inside page.evaluate: this file is compiled without the DOM library.
 declare const document: { activeElement: unknown };
@@ -19,10 +19,8 @@ let consoleErrors: string[] = [];
 async function visit(path = '/'): Promise<Page> {
   const { context, page } = await newPage(browser, baseURL);
   open.push(context);
-  page.on('console', (message) => {
-    // A page answering 401 or 404 is logged too; failed subresources are caught below.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text());
-  });
+  // Failed subresources are caught below.
+  watchConsole(page, consoleErrors);
   page.on('response', (response) => {
     if (response.request().resourceType() !== 'document' && response.status() >= 400) consoleErrors.push(`${response.status()} ${response.url()}`);
   });
@@ -39,10 +37,7 @@ async function fillSignUp(page: Page, user: ReturnType<typeof uniqueUser>) {
 }
 
 async function signInWith(page: Page, login: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Username or e-mail').fill(login);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInByForm(page, login, password);
   await page.waitForLoadState();
 }
 

@@ -2,7 +2,7 @@ import lib from 'google-libphonenumber';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
-import { browserAvailable, launchBrowser, listen, newPage } from '../helpers/browser.js';
+import { browserAvailable, launchBrowser, listen, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
 
 let t: TestApp;
 let browser: Browser;
@@ -14,13 +14,8 @@ let consoleErrors: string[] = [];
 async function signedInOnPhonePage(who: SignedUp): Promise<Page> {
   const { context, page } = await newPage(browser, baseURL);
   open.push(context);
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text());
-  });
-  await page.goto('/login?next=/account/phone');
-  await page.getByLabel('Username or e-mail').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  watchConsole(page, consoleErrors);
+  await signInByForm(page, who.username, who.password, '/login?next=/account/phone');
   await page.waitForURL('**/account/phone');
   return page;
 }

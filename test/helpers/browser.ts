@@ -31,3 +31,21 @@ export async function newPage(browser: Browser, baseURL: string): Promise<{ cont
   });
   return { context, page };
 }
+
+/**
+ * Collects console errors into `errors` (a CSP violation is reported there, not as a page
+ * error); a page answering 401 or 404 is logged too, so "Failed to load resource" is left out.
+ */
+export function watchConsole(page: Page, errors: string[]): void {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+  });
+}
+
+/** Signs in through the /login form (the `path` may carry ?next=). */
+export async function signInByForm(page: Page, login: string, password: string, path = '/login'): Promise<void> {
+  await page.goto(path);
+  await page.getByLabel('Username or e-mail').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
