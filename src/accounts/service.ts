@@ -14,7 +14,7 @@ import { releasePhoneOnClose } from '../phone/release.js';
 import { hashPassword, passwordWeaknesses } from './password.js';
 import * as q from './queries.js';
 import { checkCountry, checkEmail, checkFullName, checkRoles, checkUsername, normalizeEmail } from './rules.js';
-import { toAccountView, type AccountView } from './view.js';
+import { toAccountView, type AccountView, type ViewPart } from './view.js';
 
 export interface SignUpInput {
   email: string;
@@ -40,6 +40,8 @@ export interface AccountDeps {
   outbox: Outbox;
   sessions: SessionService;
   publicUrl: string;
+  /** Other domains' parts of the account view (GET /v1/me), in order. */
+  viewParts: readonly ViewPart[];
 }
 
 export class AccountService {
@@ -144,7 +146,7 @@ export class AccountService {
   }
 
   async view(account: AccountRow): Promise<AccountView> {
-    return toAccountView(this.deps.db, account);
+    return toAccountView(this.deps.db, account, this.deps.viewParts);
   }
 
   async updateProfile(accountId: string, changes: ProfileChanges, meta: RequestMeta): Promise<AccountRow> {

@@ -19,17 +19,12 @@ export interface AccountView {
 }
 
 /**
- * Other domains (phone, two-step) add their part of the view here, so GET /v1/me needs no
- * knowledge of their tables.
+ * Another domain's part of the view (the phone, two-step), handed to AccountService in
+ * app.ts, so GET /v1/me needs no knowledge of their tables.
  */
-export type ViewContributor = (db: Db, account: AccountRow, view: AccountView) => Promise<void>;
-const contributors: ViewContributor[] = [];
+export type ViewPart = (account: AccountRow, view: AccountView) => Promise<void>;
 
-export function contributeToAccountView(contributor: ViewContributor): void {
-  if (!contributors.includes(contributor)) contributors.push(contributor);
-}
-
-export async function toAccountView(db: Db, account: AccountRow): Promise<AccountView> {
+export async function toAccountView(db: Db, account: AccountRow, parts: readonly ViewPart[]): Promise<AccountView> {
   const view: AccountView = {
     id: account.id,
     email: account.email,
@@ -44,6 +39,6 @@ export async function toAccountView(db: Db, account: AccountRow): Promise<Accoun
     status: account.status,
     createdAt: account.created_at.toISOString(),
   };
-  for (const contribute of contributors) await contribute(db, account, view);
+  for (const part of parts) await part(account, view);
   return view;
 }

@@ -5,13 +5,13 @@ import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
 import type { Random } from '../platform/crypto.js';
 import { isUniqueViolation, type Db } from '../platform/db/database.js';
-import type { DB } from '../platform/db/schema.js';
+import type { AccountRow, DB } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
 import type { Secrets } from '../platform/secrets.js';
-import { contributeToAccountView } from '../accounts/view.js';
+import type { AccountView } from '../accounts/view.js';
 import { CarrierScreen } from './carrier.js';
 import * as codes from './codes.js';
 import { SendLimits } from './limits.js';
@@ -63,8 +63,15 @@ export class PhoneService {
     this.limits = new SendLimits(deps.limiter, deps.clock, deps.countryDailyCaps);
     this.carrier = deps.lookup ? new CarrierScreen({ ...deps, lookup: deps.lookup }) : null;
     this.lateDelivery = lateDeliveryRefresh(deps);
-    contributeToAccountView(phoneView);
   }
+
+  /** Whether the account has a verified number (the gate asks). */
+  async hasVerifiedPhone(accountId: string): Promise<boolean> {
+    return !!(await q.findVerifiedPhone(this.deps.db, accountId));
+  }
+
+  /** The phone part of the account view (GET /v1/me). */
+  readonly viewPart = (account: AccountRow, view: AccountView): Promise<void> => phoneView(this.deps.db, account, view);
 
   /** Starts verifying a number: screens it, then sends a code by SMS (or a call to a landline). */
   async start(accountId: string, input: { phone: string; country?: string | undefined; channel?: PhoneChannel | undefined }, meta: RequestMeta): Promise<VerificationView> {

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely } from 'kysely';
 import { addSeconds } from '../platform/clock.js';
 import type { AccountRow, DB, SessionRow, SessionsTable } from '../platform/db/schema.js';
 
@@ -6,7 +6,15 @@ export async function insertSession(db: Kysely<DB>, row: Insertable<SessionsTabl
   return db.insertInto('sessions').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-/** A session that is not revoked, not past its absolute lifetime and not idle too long. */
+type SessionScope = DB & { s: SessionsTable };
+
+/** The one rule for a live session: not revoked, not past its absolute lifetime, not idle too long. */
+function live(now: Date, idleSeconds: number) {
+  return (eb: ExpressionBuilder<SessionScope, 's'>) =>
+    eb.and([eb('s.revoked_at', 'is', null), eb('s.expires_at', '>', now), eb('s.last_seen_at', '>', addSeconds(now, -idleSeconds))]);
+}
+
+/** A live session by its token's hash, with its account. */
 export async function findLiveSessionByHash(
   db: Kysely<DB>,
   tokenHash: string,
@@ -30,9 +38,7 @@ export async function findLiveSessionByHash(
       's.revoked_at as s_revoked_at',
     ])
     .where('s.token_hash', '=', tokenHash)
-    .where('s.revoked_at', 'is', null)
-    .where('s.expires_at', '>', now)
-    .where('s.last_seen_at', '>', addSeconds(now, -idleSeconds))
+    .where(live(now, idleSeconds))
     .executeTakeFirst();
   if (!row) return undefined;
   const { s_id, s_token_hash, s_created_at, s_expires_at, s_last_seen_at, s_elevated_until, s_ip, s_user_agent, s_revoked_at, ...account } = row;
@@ -58,14 +64,24 @@ export async function touchSession(db: Kysely<DB>, id: string, now: Date, notAft
 
 export async function listLiveSessions(db: Kysely<DB>, accountId: string, now: Date, idleSeconds: number): Promise<SessionRow[]> {
   return db
-    .selectFrom('sessions')
+    .selectFrom('sessions as s')
     .selectAll()
-    .where('account_id', '=', accountId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('last_seen_at', '>', addSeconds(now, -idleSeconds))
-    .orderBy('last_seen_at', 'desc')
+    .where('s.account_id', '=', accountId)
+    .where(live(now, idleSeconds))
+    .orderBy('s.last_seen_at', 'desc')
     .execute();
+}
+
+/** When a live session of this account was last stepped up, or null. */
+export async function findLiveElevation(db: Kysely<DB>, accountId: string, sessionId: string, now: Date, idleSeconds: number): Promise<Date | null> {
+  const row = await db
+    .selectFrom('sessions as s')
+    .select('s.elevated_until')
+    .where('s.id', '=', sessionId)
+    .where('s.account_id', '=', accountId)
+    .where(live(now, idleSeconds))
+    .executeTakeFirst();
+  return row?.elevated_until ?? null;
 }
 
 export async function revokeSession(db: Kysely<DB>, accountId: string, sessionId: string, now: Date): Promise<number> {

@@ -156,6 +156,14 @@ export class SessionService {
     return found;
   }
 
+  /** Whether this live session of the account has stepped up within the last few minutes. */
+  async isElevated(accountId: string, sessionId: string): Promise<boolean> {
+    if (!isUuid(sessionId)) return false;
+    const now = this.deps.clock.now();
+    const until = await q.findLiveElevation(this.deps.db, accountId, sessionId, now, this.deps.policy.idleSeconds);
+    return until !== null && until > now;
+  }
+
   async list(accountId: string, currentId: string): Promise<SessionView[]> {
     const now = this.deps.clock.now();
     const rows = await q.listLiveSessions(this.deps.db, accountId, now, this.deps.policy.idleSeconds);

@@ -3,6 +3,7 @@ import { addSeconds } from '../../src/platform/clock.js';
 import { noMeta } from '../../src/platform/audit.js';
 import { auth, createTestApp, lastMessage, linkToken, problem, randomIp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
 import { verifyNumber } from '../phone/helpers.js';
+import { GateService } from '../../src/gate/service.js';
 
 let t: TestApp;
 let serviceKey: string;
@@ -15,8 +16,8 @@ afterAll(async () => {
   await t.close();
 });
 
-function check(accountId: unknown, action: unknown, key = serviceKey) {
-  return t.app.inject({ method: 'POST', url: '/v1/gate/check', headers: auth(key), payload: { accountId, action } });
+function check(accountId: unknown, action: unknown, key = serviceKey, sessionId?: string) {
+  return t.app.inject({ method: 'POST', url: '/v1/gate/check', headers: auth(key), payload: { accountId, action, ...(sessionId ? { sessionId } : {}) } });
 }
 
 async function permissions(who: SignedUp) {
@@ -31,10 +32,15 @@ async function verifyEmail(who: SignedUp) {
   expect(res.statusCode).toBe(200);
 }
 
-async function elevate(sessionToken: string, seconds: number) {
+async function sessionId(sessionToken: string): Promise<string> {
   const me = await t.app.inject({ method: 'GET', url: '/v1/sessions', headers: auth(sessionToken) });
-  const current = me.json().find((s: { current: boolean }) => s.current);
-  await t.db.updateTable('sessions').set({ elevated_until: addSeconds(t.clock.now(), seconds) }).where('id', '=', current.id).execute();
+  return me.json().find((s: { current: boolean }) => s.current).id;
+}
+
+async function elevate(sessionToken: string, seconds: number) {
+  const id = await sessionId(sessionToken);
+  await t.db.updateTable('sessions').set({ elevated_until: addSeconds(t.clock.now(), seconds) }).where('id', '=', id).execute();
+  return id;
 }
 
 describe('the gate', () => {
@@ -45,7 +51,7 @@ describe('the gate', () => {
     expect(before.json()).toEqual({ allowed: false, reasons: ['email_verification_required', 'phone_verification_required'] });
     const mine = await permissions(member);
     expect(mine.submit_proposal).toEqual({ allowed: false, reasons: ['email_verification_required', 'phone_verification_required'] });
-    expect(mine.withdraw_funds.reasons).toEqual(['email_verification_required', 'phone_verification_required', 'step_up_required']);
+    expect(mine.withdraw_funds.reasons).toEqual(['email_verification_required', 'phone_verification_required', 'two_step_required', 'step_up_required']);
 
     await verifyEmail(member);
     expect((await check(member.id, 'submit_proposal')).json()).toEqual({ allowed: false, reasons: ['phone_verification_required'] });
@@ -57,34 +63,57 @@ describe('the gate', () => {
     const after = await permissions(member);
     expect(after.post_job).toEqual({ allowed: true, reasons: [] });
     expect(after.submit_proposal).toEqual({ allowed: true, reasons: [] });
-    expect(after.view_payments).toEqual({ allowed: false, reasons: ['step_up_required'] });
-    expect((await check(member.id, 'withdraw_funds')).json()).toEqual({ allowed: false, reasons: ['step_up_required'] });
+    expect(after.view_payments).toEqual({ allowed: false, reasons: ['two_step_required', 'step_up_required'] });
+    expect((await check(member.id, 'withdraw_funds')).json()).toEqual({ allowed: false, reasons: ['two_step_required', 'step_up_required'] });
 
     // Removing the number closes the gate again.
     await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) });
     expect((await check(member.id, 'post_job')).json()).toEqual({ allowed: false, reasons: ['phone_verification_required'] });
   });
 
-  it('needs a recent step-up for payments: the session\'s own for the member, any live session for a service', async () => {
+  it('judges a step-up in the session that acts: the member\'s own, or the one a service names', async () => {
     const member = await signUp(t);
     await verifyEmail(member);
     await verifyNumber(t, member);
     const signIn = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login: member.username, password: member.password }, remoteAddress: randomIp() });
     const other = { ...member, token: signIn.json().session.token as string };
+    const twoStepOnly = { allowed: false, reasons: ['two_step_required'] };
+    const both = { allowed: false, reasons: ['two_step_required', 'step_up_required'] };
 
-    await elevate(other.token, 300);
-    expect((await permissions(other)).withdraw_funds).toEqual({ allowed: true, reasons: [] });
-    expect((await permissions(member)).withdraw_funds).toEqual({ allowed: false, reasons: ['step_up_required'] });
-    expect((await check(member.id, 'view_payments')).json()).toEqual({ allowed: true, reasons: [] });
+    const elevatedId = await elevate(other.token, 300);
+    const memberSessionId = await sessionId(member.token);
+    expect((await permissions(other)).withdraw_funds).toEqual(twoStepOnly);
+    expect((await permissions(member)).withdraw_funds).toEqual(both);
+    // Stepping up on one device unlocks nothing on another: a service names its session.
+    expect((await check(member.id, 'view_payments', serviceKey, elevatedId)).json()).toEqual(twoStepOnly);
+    expect((await check(member.id, 'view_payments', serviceKey, memberSessionId)).json()).toEqual(both);
+    expect((await check(member.id, 'view_payments')).json()).toEqual(both);
+    // Another account's elevated session is not this account's.
+    const stranger = await signUp(t);
+    expect((await check(stranger.id, 'withdraw_funds', serviceKey, elevatedId)).json().reasons).toContain('step_up_required');
+    expect((await check(member.id, 'withdraw_funds', serviceKey, 'not-a-session')).json()).toEqual(both);
 
     t.clock.advanceSeconds(301);
-    expect((await permissions(other)).view_payments.reasons).toEqual(['step_up_required']);
-    expect((await check(member.id, 'withdraw_funds')).json()).toEqual({ allowed: false, reasons: ['step_up_required'] });
+    expect((await permissions(other)).view_payments).toEqual(both);
+    expect((await check(member.id, 'withdraw_funds', serviceKey, elevatedId)).json()).toEqual(both);
 
     // An elevated session that was signed out does not count.
     await elevate(other.token, 300);
     await t.app.inject({ method: 'DELETE', url: '/v1/sessions/current', headers: auth(other.token) });
-    expect((await check(member.id, 'withdraw_funds')).json().reasons).toEqual(['step_up_required']);
+    expect((await check(member.id, 'withdraw_funds', serviceKey, elevatedId)).json()).toEqual(both);
+  });
+
+  it('allows payments once 2SV is on and the acting session stepped up', async () => {
+    const member = await signUp(t);
+    await verifyEmail(member);
+    await verifyNumber(t, member);
+    const { accounts, phone, sessions, clock } = t.app.verity;
+    const gate = new GateService({ clock, accounts, phone, sessions, twoStep: { isEnabled: async (id) => id === member.id } });
+    const id = await sessionId(member.token);
+    expect(await gate.check(member.id, 'withdraw_funds', id)).toEqual({ allowed: false, reasons: ['step_up_required'] });
+    await elevate(member.token, 300);
+    expect(await gate.check(member.id, 'withdraw_funds', id)).toEqual({ allowed: true, reasons: [] });
+    expect(await gate.check(member.id, 'withdraw_funds')).toEqual({ allowed: false, reasons: ['step_up_required'] });
   });
 
   it('reports locked and closed accounts', async () => {
@@ -111,6 +140,7 @@ describe('the gate', () => {
       { accountId: 42, action: 'post_job' },
       { accountId: member.id },
       { accountId: member.id, action: 'post_job', extra: true },
+      { accountId: member.id, action: 'post_job', sessionId: 7 },
     ]) {
       const res = await t.app.inject({ method: 'POST', url: '/v1/gate/check', headers: auth(serviceKey), payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);

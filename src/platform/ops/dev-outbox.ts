@@ -1,3 +1,4 @@
+import { domain } from '../web/domain.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -33,3 +34,6 @@ export const devOutboxPages: FastifyPluginAsync = async (app) => {
     return renderPage(request, reply, 'dev-outbox', { title: 'Development outbox', messages, values: { to: to ?? '' } });
   });
 };
+
+/** The development outbox (never in production): what would have been sent. */
+export const devOutboxPlugin = domain({ api: [devOutboxRoutes], pages: [devOutboxPages] });

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { domain } from './domain.js';
 import { renderPage } from './pages.js';
 
 export const homePages: FastifyPluginAsync = async (app) => {
@@ -7,3 +8,5 @@ export const homePages: FastifyPluginAsync = async (app) => {
     return renderPage(request, reply, 'home', { title: 'Home', flash: closed ? 'Your account is closed. Thank you for having been with us.' : undefined });
   });
 };
+
+export const homePlugin = domain({ pages: [homePages] });
