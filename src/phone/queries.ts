@@ -16,6 +16,16 @@ export async function findPending(db: Kysely<DB>, accountId: string): Promise<Ph
   return db.selectFrom('phone_verifications').selectAll().where('account_id', '=', accountId).where('status', '=', 'pending').executeTakeFirst();
 }
 
+/**
+ * Locks the account's row until the transaction ends, so two starts for one account run one
+ * after the other. Locking the pending verification is not enough: when none exists yet,
+ * FOR UPDATE finds no row to lock and both starts insert. NO KEY UPDATE still lets other
+ * tables' rows that reference the account be written meanwhile.
+ */
+export async function lockAccountForPhone(trx: Transaction<DB>, accountId: string): Promise<void> {
+  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forNoKeyUpdate().executeTakeFirst();
+}
+
 /** The pending verification, locked until the transaction ends (start and resend serialize on it). */
 export async function lockPending(trx: Transaction<DB>, accountId: string): Promise<PhoneVerificationRow | undefined> {
   return trx

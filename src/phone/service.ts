@@ -101,6 +101,8 @@ export class PhoneService {
     await this.limits.consume({ e164: parsed.e164, country: parsed.country, accountId, ip: meta.ip });
 
     const row = await this.inTransaction(async (trx, now) => {
+      // Starts for one account queue here; each then sees what the one before it committed.
+      await q.lockAccountForPhone(trx, accountId);
       const previous = await q.lockPending(trx, accountId);
       if (previous && previous.resend_after > now) throw resendTooSoon(now, previous.resend_after);
       // Starting over soon after a send keeps the cooldown growing.
