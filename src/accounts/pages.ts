@@ -3,10 +3,12 @@ import { clearSessionCookie, currentMember, requireMember, member, setSessionCoo
 import { field, fields, handleForm, renderPage } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { toAppError } from '../platform/web/problems.js';
+import { actionCards, type ActionCard } from '../gate/view.js';
+import { sessionCards } from '../sessions/view.js';
 
 /** /signup, /verify-email, /account and /account/close: the same services as the API. */
 export const accountPages: FastifyPluginAsync = async (app) => {
-  const { accounts, config } = app.verity;
+  const { accounts, config, gate } = app.verity;
   const csrf = { preValidation: app.csrfProtection };
   const signedIn = { preHandler: requireMember };
 
@@ -55,11 +57,11 @@ export const accountPages: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/account', signedIn, async (request, reply) => {
-    const { account } = member(request);
     const query = request.query as Record<string, unknown>;
     return renderPage(request, reply, 'account', {
       title: 'Your account',
-      values: { fullName: account.full_name ?? '', country: account.country, roles: account.roles },
+      values: accountValues(request),
+      ...(await canDo(request)),
       saved: query.saved === '1',
       sent: query.sent === '1',
     });
@@ -67,7 +69,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
 
   app.post('/account', { ...csrf, ...signedIn }, async (request, reply) => {
     const values = { fullName: field(request.body, 'fullName'), country: field(request.body, 'country'), roles: fields(request.body, 'roles') };
-    return handleForm(request, reply, { template: 'account', title: 'Your account', values }, async () => {
+    return handleForm(request, reply, { template: 'account', title: 'Your account', values, extra: await canDo(request) }, async () => {
       await accounts.updateProfile(member(request).account.id, values, requestMeta(request));
       return '/account?saved=1';
     });
@@ -75,7 +77,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
 
   app.post('/account/email-verification', { ...csrf, ...signedIn }, async (request, reply) => {
     const { account } = member(request);
-    return handleForm(request, reply, { template: 'account', title: 'Your account', values: accountValues(request) }, async () => {
+    return handleForm(request, reply, { template: 'account', title: 'Your account', values: accountValues(request), extra: await canDo(request) }, async () => {
       await accounts.resendVerification(account.id);
       return '/account?sent=1';
     });
@@ -83,13 +85,19 @@ export const accountPages: FastifyPluginAsync = async (app) => {
 
   app.post('/account/close', { ...csrf, ...signedIn }, async (request, reply) => {
     const { account, session } = member(request);
-    const sessions = await app.verity.sessions.list(account.id, session.id);
+    const sessions = sessionCards(await app.verity.sessions.list(account.id, session.id), app.verity.clock.now());
     return handleForm(request, reply, { template: 'security', title: 'Security', values: {}, extra: { sessions }, fieldFor: { invalid_credentials: 'password' } }, async () => {
       await accounts.close(account.id, field(request.body, 'password'), requestMeta(request));
       clearSessionCookie(reply, config.production);
       return '/?closed=1';
     });
   });
+
+  /** The "What you can do" panel: the gate's answer for this session, as GET /v1/me/permissions gives it. */
+  async function canDo(request: FastifyRequest): Promise<{ canDo: ActionCard[] }> {
+    const { account, session } = member(request);
+    return { canDo: actionCards(await gate.permissions(account, session)) };
+  }
 };
 
 function accountValues(request: FastifyRequest) {

@@ -2,10 +2,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, currentMember, member, requireMember, setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { sessionCards } from './view.js';
 
 /** /login, /logout and the sessions part of /account/security. */
 export const sessionPages: FastifyPluginAsync = async (app) => {
-  const { sessions, config } = app.verity;
+  const { sessions, config, clock } = app.verity;
   const csrf = { preValidation: app.csrfProtection };
   const signedIn = { preHandler: requireMember };
 
@@ -34,7 +35,7 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
   app.get('/account/security', signedIn, async (request, reply) => {
     const { account, session } = member(request);
     const flash = (request.query as { done?: unknown }).done === 'others' ? 'Every other session is signed out.' : undefined;
-    return renderPage(request, reply, 'security', { title: 'Security', sessions: await sessions.list(account.id, session.id), flash });
+    return renderPage(request, reply, 'security', { title: 'Security', sessions: sessionCards(await sessions.list(account.id, session.id), clock.now()), flash });
   });
 
   app.post('/account/security/sessions/revoke-others', { ...csrf, ...signedIn }, async (request, reply) => {

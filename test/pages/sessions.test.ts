@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, createTestApp, signUp, type TestApp } from '../helpers/app.js';
-import { control, signUpByForm, textOf, Visitor } from './form.js';
+import { countRows, createTestApp, randomIp, signUp, type TestApp } from '../helpers/app.js';
+import { control, decode, signUpByForm, textOf, Visitor } from './form.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -131,7 +131,7 @@ describe('the security page', () => {
     const { visitor } = await signIn(member.username, member.password);
     const page = await visitor.get('/account/security');
     expect(page.statusCode).toBe(200);
-    expect(page.body.match(/<tr>\s*<td>/g)).toHaveLength(3);
+    expect(page.body.match(/data-testid="session"/g)).toHaveLength(3);
     expect(page.body.match(/this device/g)).toHaveLength(1);
 
     const res = await visitor.post('/account/security/sessions/revoke-others', {});
@@ -139,10 +139,35 @@ describe('the security page', () => {
     expect(res.headers.location).toBe('/account/security?done=others');
     const after = await visitor.get('/account/security?done=others');
     expect(after.body).toContain('Every other session is signed out.');
-    expect(after.body.match(/<tr>\s*<td>/g)).toHaveLength(1);
+    expect(after.body.match(/data-testid="session"/g)).toHaveLength(1);
     expect(after.body).not.toContain('Sign out everywhere else');
     expect((await other.visitor.get('/account')).statusCode).toBe(303);
     expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${member.token}` } })).statusCode).toBe(401);
+  });
+
+  it('names each device in words ("Chrome on Linux") and says when it signed in, by the server clock', async () => {
+    const member = await signUp(t);
+    const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+    const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+    for (const ua of [chrome, iphone]) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/sessions', headers: { 'user-agent': ua }, payload: { login: member.username, password: member.password }, remoteAddress: randomIp() });
+      expect(res.statusCode).toBe(200);
+    }
+    t.clock.advanceSeconds(2 * 3600 + 60);
+    const { visitor } = await signIn(member.username, member.password);
+    const devices = async () => {
+      const page = await visitor.get('/account/security');
+      return [...page.body.matchAll(/<li class="session"[\s\S]*?data-testid="session-device">([^<]*)<[\s\S]*?data-testid="session-signed-in">([^<]*)</g)].map((m) => `${decode(m[1]!)}, ${m[2]}`);
+    };
+    // The API's sign-up session, the two browsers, then this page's own visitor (newest first or not: compare as a set).
+    expect((await devices()).sort()).toEqual(['An app (lightMyRequest), 2 hours ago', 'An app (lightMyRequest), just now', 'Chrome on Linux, 2 hours ago', 'Safari on iOS, 2 hours ago']);
+    const page = await visitor.get('/account/security');
+    expect(page.body).not.toContain('Mozilla/5.0');
+    expect(page.body).toMatch(/<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d UTC"/);
+
+    t.clock.advanceSeconds(24 * 3600); // visiting again keeps this session alive, the others only idle
+    const later = await devices();
+    expect(later).toContain('An app (lightMyRequest), yesterday');
   });
 
   it('signs out one other session', async () => {
