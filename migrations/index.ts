@@ -1,5 +1,5 @@
 // The ordered, frozen migration set. The same SQL runs on PGlite and PostgreSQL.
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_phone.js';
 import * as m0003 from './0003_delivery_status.js';

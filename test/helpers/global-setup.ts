@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createPglite } from '../../src/platform/db/database.js';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from '../../src/platform/db/pglite-dialect.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { projectRoot } from '../../src/platform/paths.js';
 

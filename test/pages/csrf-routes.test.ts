@@ -34,7 +34,7 @@ function concrete(path: string): string {
 }
 
 const formRoutes = () =>
-  ['POST', 'PUT', 'PATCH', 'DELETE'].flatMap((method) =>
+  (['POST', 'PUT', 'PATCH', 'DELETE'] as const).flatMap((method) =>
     routesFor(t.app, method)
       .filter((path) => !path.startsWith('/v1/') && !path.startsWith('/docs') && !path.startsWith('/static'))
       .map((path) => [method, path] as const),
