@@ -33,6 +33,8 @@ import { createTwilioLookup } from './platform/twilio/lookup.js';
 import { createTwilioRecheck } from './platform/twilio/recheck.js';
 import { HelpService } from './help/service.js';
 import { NoticeService } from './notices/service.js';
+import { twoStepPlugin } from './twostep/plugin.js';
+import { TwoStepService } from './twostep/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -85,7 +87,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     countryDailyCaps: deps.config.phoneCountryDailyCaps,
     lookup: deps.phoneLookup ?? (deps.config.phoneLookup === 'twilio' ? createTwilioLookup(deps.config) : undefined),
     recheck: deps.config.smsTransport === 'twilio' ? createTwilioRecheck({ config: deps.config, db: deps.db, clock: deps.clock, log }) : undefined,
+    removalGuard: (accountId) => twoStep.phoneRemovalGuard(accountId),
   });
+  const twoStep = new TwoStepService({ db: deps.db, clock: deps.clock, random: deps.random, secrets: deps.secrets, outbox, publicUrl: deps.config.publicUrl });
   const accounts = new AccountService({
     db: deps.db,
     clock: deps.clock,
@@ -95,15 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     outbox,
     sessions,
     publicUrl: deps.config.publicUrl,
-    viewParts: [phone.viewPart],
+    viewParts: [phone.viewPart, twoStep.viewPart],
   });
   const gate = new GateService({
     clock: deps.clock,
     accounts,
     phone,
     sessions,
-    // Until two-step verification is built, no account has it on: payments answer two_step_required.
-    twoStep: { isEnabled: async () => false },
+    twoStep,
   });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
   const notices = new NoticeService({ db: deps.db, clock: deps.clock });
@@ -117,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts,
     admin,
     phone,
+    twoStep,
     gate,
     help,
     notices,
@@ -137,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionsPlugin);
   await app.register(adminPlugin);
   await app.register(phonePlugin);
+  await app.register(twoStepPlugin);
   await app.register(gatePlugin, { gate });
   await app.register(helpPlugin);
   await app.register(noticesPlugin, { notices });

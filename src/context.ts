@@ -14,6 +14,7 @@ import type { Secrets } from './platform/secrets.js';
 import type { Notice, NoticeViewer } from './platform/web/notices.js';
 import type { HelpService } from './help/service.js';
 import type { SessionService } from './sessions/service.js';
+import type { TwoStepService } from './twostep/service.js';
 
 /** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
 export interface AppContext {
@@ -30,6 +31,7 @@ export interface AppContext {
   sessions: SessionService;
   admin: AdminService;
   phone: PhoneService;
+  twoStep: TwoStepService;
   gate: GateService;
   help: HelpService;
   /** The notices a viewer should see on every page; the notices domain provides it. */

@@ -210,6 +210,65 @@ export interface NoticeFeedTable {
   updated_by: string | null;
 }
 
+/** Two-step verification (migrations/0010_two_step.ts). */
+export type TwoStepType = 'sms' | 'voice' | 'email' | 'totp' | 'security_question' | 'backup_code' | 'passkey';
+
+export interface TwoStepMethodsTable {
+  account_id: string;
+  type: TwoStepType;
+  added_at: Timestamp;
+}
+
+export interface TotpCredentialsTable {
+  id: Generated<string>;
+  account_id: string;
+  secret_sealed: string;
+  created_at: Timestamp;
+  setup_expires_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  last_used_step: number | null;
+}
+
+export interface BackupCodesTable {
+  id: Generated<string>;
+  account_id: string;
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface SecurityAnswersTable {
+  account_id: string;
+  question_id: string;
+  answer_hash: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PasskeysTable {
+  id: Generated<string>;
+  account_id: string;
+  credential_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface WebauthnCeremoniesTable {
+  id: Generated<string>;
+  account_id: string;
+  kind: 'registration' | 'authentication';
+  context: string | null;
+  challenge: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -229,6 +288,12 @@ export interface DB {
   phone_verifications: PhoneVerificationsTable;
   phone_lookups: PhoneLookupsTable;
   phone_voip_ranges: PhoneVoipRangesTable;
+  two_step_methods: TwoStepMethodsTable;
+  totp_credentials: TotpCredentialsTable;
+  backup_codes: BackupCodesTable;
+  security_answers: SecurityAnswersTable;
+  passkeys: PasskeysTable;
+  webauthn_ceremonies: WebauthnCeremoniesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

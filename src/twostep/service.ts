@@ -1,0 +1,177 @@
+import type { Transaction } from 'kysely';
+import { findAccountById } from '../accounts/queries.js';
+import type { AccountView } from '../accounts/view.js';
+import { findVerifiedPhone } from '../phone/queries.js';
+import type { RequestMeta } from '../platform/audit.js';
+import type { AccountRow, DB, TwoStepType } from '../platform/db/schema.js';
+import { AppError } from '../platform/errors.js';
+import { applyChange, type ChangeDeps } from './changes.js';
+import { BACKUP_CODES_LOW, BackupCodesMethod } from './methods/backup-codes.js';
+import { EmailCodeMethod, maskEmail } from './methods/email.js';
+import { PasskeysMethod, type PasskeyView } from './methods/passkeys.js';
+import { SecurityQuestionMethod } from './methods/security-question.js';
+import { PhoneCodeMethod, phoneHint } from './methods/sms.js';
+import { TotpMethod } from './methods/totp.js';
+import { listMethods, removeMethod, type MethodRow } from './queries.js';
+
+export type TwoStepDeps = ChangeDeps;
+
+const LABELS: Record<TwoStepType, string> = {
+  sms: 'Text messages',
+  voice: 'Voice calls',
+  email: 'E-mail codes',
+  totp: 'The authenticator app',
+  security_question: 'The security question',
+  backup_code: 'Backup codes',
+  passkey: 'Every passkey',
+};
+
+export interface MethodView {
+  type: TwoStepType;
+  addedAt: string;
+  /** Backup codes only: how many are still unused. */
+  remaining?: number;
+}
+
+/** GET /v1/me/two-step. */
+export interface TwoStepOverview {
+  enabled: boolean;
+  methods: MethodView[];
+  recommendation?: { code: 'turn_on' | 'add_second_method' | 'new_backup_codes'; message: string };
+  backupCodes: { remaining: number; low: boolean } | null;
+  passkeys: PasskeyView[];
+  securityQuestion: { id: string; text: string } | null;
+}
+
+/** One method as a challenge lists it, with the hint that helps the member pick it. */
+export interface ChallengeMethod {
+  type: TwoStepType;
+  hint?: string;
+  question?: string;
+}
+
+/** Two-step verification settings, and the methods' verify functions for challenges. */
+export class TwoStepService {
+  readonly totp: TotpMethod;
+  readonly backupCodes: BackupCodesMethod;
+  readonly securityQuestion: SecurityQuestionMethod;
+  readonly passkeys: PasskeysMethod;
+  readonly phoneCodes: PhoneCodeMethod;
+  readonly emailCodes: EmailCodeMethod;
+
+  constructor(private readonly deps: TwoStepDeps) {
+    this.totp = new TotpMethod(deps);
+    this.backupCodes = new BackupCodesMethod(deps);
+    this.securityQuestion = new SecurityQuestionMethod(deps);
+    this.passkeys = new PasskeysMethod(deps);
+    this.phoneCodes = new PhoneCodeMethod(deps);
+    this.emailCodes = new EmailCodeMethod(deps);
+  }
+
+  /** 2SV is on while at least one method is confirmed (the gate asks this for payments). */
+  async isEnabled(accountId: string): Promise<boolean> {
+    return (await listMethods(this.deps.db, accountId)).length > 0;
+  }
+
+  /** GET /v1/me: twoStep {enabled, methods}. */
+  readonly viewPart = async (account: AccountRow, view: AccountView): Promise<void> => {
+    const rows = await listMethods(this.deps.db, account.id);
+    view.twoStep = { enabled: rows.length > 0, methods: rows.map((r) => r.type) };
+  };
+
+  async overview(accountId: string): Promise<TwoStepOverview> {
+    const { db } = this.deps;
+    const rows = await listMethods(db, accountId);
+    const has = (type: TwoStepType) => rows.some((r) => r.type === type);
+    const remaining = has('backup_code') ? await BackupCodesMethod.remaining(db, accountId) : null;
+    const methods = rows.map((r): MethodView => ({
+      type: r.type,
+      addedAt: r.added_at.toISOString(),
+      ...(r.type === 'backup_code' ? { remaining: remaining ?? 0 } : {}),
+    }));
+    const overview: TwoStepOverview = {
+      enabled: rows.length > 0,
+      methods,
+      backupCodes: remaining === null ? null : { remaining, low: remaining <= BACKUP_CODES_LOW },
+      passkeys: has('passkey') ? await this.passkeys.list(accountId) : [],
+      securityQuestion: has('security_question') ? await SecurityQuestionMethod.question(db, accountId) : null,
+    };
+    const recommendation = recommend(rows, remaining);
+    if (recommendation) overview.recommendation = recommendation;
+    return overview;
+  }
+
+  /**
+   * Turns one method off (`passkey`: every passkey). Removing the last method turns 2SV off;
+   * the member is told either way.
+   */
+  async remove(accountId: string, type: TwoStepType, meta: RequestMeta): Promise<void> {
+    await applyChange(this.deps, accountId, meta, async (trx) => {
+      const on = (await listMethods(trx, accountId)).some((r) => r.type === type);
+      if (!on) throw new AppError('not_found', { detail: 'This two-step method is not turned on.' });
+      await removeMethod(trx, accountId, type);
+      await removeDetails(trx, accountId, type);
+      return { result: undefined, change: { event: 'two_step.method_removed', type, summary: `${LABELS[type]} can no longer be used as a two-step method on your account.` } };
+    });
+  }
+
+  /**
+   * PhoneService's removal guard: while codes by text or call are the only way to pass 2SV,
+   * the phone cannot go (the member would lose 2SV without choosing to).
+   */
+  async phoneRemovalGuard(accountId: string): Promise<void> {
+    const rows = await listMethods(this.deps.db, accountId);
+    if (rows.length > 0 && rows.every((r) => r.type === 'sms' || r.type === 'voice')) {
+      throw new AppError('last_two_step_method', { detail: 'Codes to this phone are your only two-step method. Add another method before removing the number.' });
+    }
+  }
+
+  /** What a challenge offers this account: every usable method with its hint. */
+  async challengeMethods(accountId: string): Promise<ChallengeMethod[]> {
+    const { db } = this.deps;
+    const rows = await listMethods(db, accountId);
+    const out: ChallengeMethod[] = [];
+    for (const { type } of rows) {
+      if (type === 'sms' || type === 'voice') {
+        const phone = await findVerifiedPhone(db, accountId);
+        if (phone) out.push({ type, hint: phoneHint(phone.e164) });
+      } else if (type === 'email') {
+        const account = await findAccountById(db, accountId);
+        if (account) out.push({ type, hint: maskEmail(account.email) });
+      } else if (type === 'security_question') {
+        const question = await SecurityQuestionMethod.question(db, accountId);
+        if (question) out.push({ type, question: question.text });
+      } else if (type === 'passkey') {
+        out.push({ type, hint: (await PasskeysMethod.names(db, accountId)).join(', ') });
+      } else if (type === 'backup_code') {
+        // Used up codes cannot pass anything: not offered until new ones are made.
+        const left = await BackupCodesMethod.remaining(db, accountId);
+        if (left > 0) out.push({ type, hint: `${left} left` });
+      } else {
+        out.push({ type });
+      }
+    }
+    return out;
+  }
+}
+
+async function removeDetails(trx: Transaction<DB>, accountId: string, type: TwoStepType): Promise<void> {
+  if (type === 'totp') await TotpMethod.remove(trx, accountId);
+  else if (type === 'backup_code') await BackupCodesMethod.remove(trx, accountId);
+  else if (type === 'security_question') await SecurityQuestionMethod.remove(trx, accountId);
+  else if (type === 'passkey') await PasskeysMethod.removeAll(trx, accountId);
+}
+
+/** One nudge at a time: turn 2SV on, then keep two methods, then refill backup codes. */
+function recommend(rows: MethodRow[], backupLeft: number | null): TwoStepOverview['recommendation'] {
+  if (rows.length === 0) {
+    return { code: 'turn_on', message: 'Turn on two-step verification so a stolen password alone cannot open your account. An authenticator app is a good start.' };
+  }
+  if (rows.length === 1) {
+    return { code: 'add_second_method', message: 'Add a second method, such as backup codes, so you can still sign in if you lose this one.' };
+  }
+  if (backupLeft !== null && backupLeft <= BACKUP_CODES_LOW) {
+    return { code: 'new_backup_codes', message: `Only ${backupLeft} backup ${backupLeft === 1 ? 'code is' : 'codes are'} left. Create new ones and keep them somewhere safe.` };
+  }
+  return undefined;
+}
