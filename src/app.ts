@@ -25,6 +25,7 @@ import { opsRoutes } from './platform/ops/routes.js';
 import { RateLimiter, type CounterStore } from './platform/ratelimit.js';
 import type { Secrets } from './platform/secrets.js';
 import { registerWebPlatform, newRequestId } from './platform/web/plugins.js';
+import { httpTimeouts } from './platform/web/http-timeouts.js';
 import { SessionService } from './sessions/service.js';
 import { GateService } from './gate/service.js';
 import type { LineTypeLookup } from './phone/lookup.js';
@@ -59,6 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.trustProxy ?? false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
     routerOptions: { ignoreTrailingSlash: true },
+    ...httpTimeouts(deps.config),
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   const metrics = deps.metrics ?? createMetrics();

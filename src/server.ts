@@ -10,6 +10,7 @@ import { createMetrics } from './platform/metrics.js';
 import { createTransports } from './platform/messaging/transports/index.js';
 import { DbCounterStore, RedisCounterStore, type CounterStore } from './platform/ratelimit.js';
 import { deriveSecrets, loadSecretKey } from './platform/secrets.js';
+import { closeHttp, installShutdown } from './platform/shutdown.js';
 
 /** Starts Verity: configuration, database, migrations, the outbox worker, then listening. */
 async function main(): Promise<void> {
@@ -70,21 +71,18 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down');
-    clearInterval(sweeper);
-    await app.close();
-    await app.verity.outbox.stop();
-    await Promise.all(Object.values(transports).map((t) => t.close?.()));
-    await redis?.quit();
-    await database.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  installShutdown({
+    log,
+    timeoutMs: config.shutdownTimeoutSeconds * 1000,
+    steps: [
+      ['sweeper', () => clearInterval(sweeper)],
+      ['http', () => closeHttp(app)],
+      ['outbox', () => app.verity.outbox.stop()],
+      ['transports', () => Promise.all(Object.values(transports).map((t) => t.close?.()))],
+      ['redis', () => redis?.quit()],
+      ['database', () => database.close()],
+    ],
+  });
 }
 
 main().catch((error: unknown) => {

@@ -43,6 +43,12 @@ export interface Config {
   readonly logLevel: string;
   /** Proxy addresses (comma-separated IPs or CIDRs) whose X-Forwarded-For is believed. */
   readonly trustProxy: string | undefined;
+  /** A request's headers and body must arrive within this (REQUEST_TIMEOUT_SECONDS). */
+  readonly requestTimeoutSeconds: number;
+  /** An idle kept-alive connection is closed after this (KEEP_ALIVE_TIMEOUT_SECONDS). */
+  readonly keepAliveTimeoutSeconds: number;
+  /** SIGTERM ends the process within this, whatever is still open (SHUTDOWN_TIMEOUT_SECONDS). */
+  readonly shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -215,6 +221,9 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleSeconds: integer(env, 'SESSION_IDLE_SECONDS', 7 * 86400, 60, 365 * 86400),
     countryHeader: headerName(env, 'COUNTRY_HEADER', 'cf-ipcountry'),
     trustProxy: env.TRUST_PROXY || undefined,
+    requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+    keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600),
+    shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });
 }

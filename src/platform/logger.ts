@@ -21,9 +21,14 @@ const safety = {
   },
 } satisfies Pick<LoggerOptions, 'redact' | 'serializers'>;
 
-/** JSON logs with the redaction rules above. */
+/**
+ * JSON logs on stdout with the redaction rules above. Written synchronously: pino's default
+ * asynchronous stream flushes at exit in a loop that retries a broken pipe for ever, so a
+ * server whose stdout reader had gone (a parent that sent SIGTERM and exited) never exited.
+ * A synchronous write sees EPIPE at once, and pino then stops logging.
+ */
 export function createLogger(level: string): Logger {
-  return pino({ level, ...safety });
+  return pino({ level, ...safety }, pino.destination({ dest: 1, sync: true }));
 }
 
 /**

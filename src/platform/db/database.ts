@@ -5,6 +5,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from './pglite-dialect.js';
 import pg from 'pg';
+import { lockDataDir } from './datadir-lock.js';
 import type { DB } from './schema.js';
 
 export type Db = Kysely<DB>;
@@ -58,14 +59,27 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
-  const pglite = await createPglite(options);
+  // One process per data folder: a second server (or `npm run migrate`) is refused.
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const release = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;
+  let pglite: PGlite;
+  try {
+    pglite = await createPglite(options);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
     kind: 'pglite',
     close: async () => {
-      await db.destroy();
-      if (!pglite.closed) await pglite.close();
+      try {
+        await db.destroy();
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        release();
+      }
     },
   };
 }
