@@ -12,6 +12,8 @@ export interface Secrets {
   readonly encryptionKey: Buffer;
   /** Signs cookies (CSRF secret, visitor ids). */
   readonly cookieSecret: string;
+  /** HMAC key of CSRF tokens (which bind a form to its session). */
+  readonly csrfKey: Buffer;
 }
 
 export function deriveSecrets(secretKey: string): Secrets {
@@ -19,6 +21,7 @@ export function deriveSecrets(secretKey: string): Secrets {
     tokenKey: deriveKey(secretKey, 'tokens'),
     encryptionKey: deriveKey(secretKey, 'encryption'),
     cookieSecret: deriveKey(secretKey, 'cookies').toString('base64url'),
+    csrfKey: deriveKey(secretKey, 'csrf'),
   });
 }
 

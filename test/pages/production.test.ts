@@ -22,25 +22,52 @@ afterAll(async () => {
   await t.close();
 });
 
+/** What a browser demands of a `__Host-` cookie: Secure, Path=/ and no Domain. */
+function expectHostCookie(cookie: string | undefined): void {
+  expect(cookie).toMatch(/^__Host-/);
+  expect(cookie).toMatch(/; Secure/i);
+  expect(cookie).toMatch(/; Path=\/(;|$)/i);
+  expect(cookie).not.toMatch(/; Domain=/i);
+  expect(cookie).toMatch(/; HttpOnly/i);
+  expect(cookie).toMatch(/; SameSite=Lax/i);
+}
+
 describe('the web shell in production', () => {
-  it('marks the CSRF cookie Secure, HttpOnly and signed', async () => {
+  it('names the CSRF cookie __Host-verity_csrf: Secure, Path=/, no Domain, HttpOnly and signed', async () => {
     const visitor = new Visitor(t);
     await visitor.get('/signup');
-    const cookie = visitor.lastSetCookies.get('verity_csrf')!;
-    expect(cookie).toMatch(/; Secure/i);
-    expect(cookie).toMatch(/; HttpOnly/i);
-    expect(cookie).toMatch(/^verity_csrf=[^;]+\.[^;]+;/); // value.signature
+    expect(visitor.lastSetCookies.has('verity_csrf')).toBe(false);
+    const cookie = visitor.lastSetCookies.get('__Host-verity_csrf');
+    expectHostCookie(cookie);
+    expect(cookie).toMatch(/^__Host-verity_csrf=[^;]+\.[^;]+;/); // value.signature
   });
 
-  it('sets Secure, HttpOnly and SameSite=Lax on the session cookie at sign-up', async () => {
+  it('names the session cookie __Host-verity_session at sign-up, and signs in with it alone', async () => {
     const visitor = new Visitor(t);
     await visitor.get('/signup');
     const res = await visitor.post('/signup', { email: 'prod-cookie@example.com', username: 'prodcookie', password: 'correct horse battery staple', country: 'PH', roles: 'freelancer' });
     expect(res.statusCode).toBe(303);
-    const cookie = visitor.lastSetCookies.get('verity_session')!;
-    expect(cookie).toMatch(/; Secure/i);
-    expect(cookie).toMatch(/; HttpOnly/i);
-    expect(cookie).toMatch(/; SameSite=Lax/i);
+    expect(visitor.lastSetCookies.has('verity_session')).toBe(false);
+    const cookie = visitor.lastSetCookies.get('__Host-verity_session');
+    expectHostCookie(cookie);
+    expect((await visitor.get('/account')).statusCode).toBe(200);
+
+    // The same token under the bare name (as a sibling subdomain could set it) signs nobody in.
+    const token = visitor.cookies.get('__Host-verity_session')!;
+    const bare = await t.app.inject({ method: 'GET', url: '/account', headers: { cookie: `verity_session=${token}` } });
+    expect(bare.statusCode).toBe(303);
+    expect(bare.headers.location).toBe('/login?next=%2Faccount');
+  });
+
+  it('clears the __Host- session cookie at sign-out with the same attributes', async () => {
+    const visitor = new Visitor(t);
+    await visitor.get('/signup');
+    await visitor.post('/signup', { email: 'prod-out@example.com', username: 'prodout', password: 'correct horse battery staple', country: 'PH', roles: 'freelancer' });
+    await visitor.get('/account');
+    const res = await visitor.post('/logout', {});
+    expect(res.statusCode).toBe(303);
+    expectHostCookie(visitor.lastSetCookies.get('__Host-verity_session'));
+    expect(visitor.cookies.has('__Host-verity_session')).toBe(false);
   });
 
   it('has no development outbox page, and keeps the strict headers and HSTS', async () => {

@@ -139,8 +139,9 @@ describe('the API is JSON only', () => {
     });
     expect(signIn.statusCode).toBe(415);
     const outbox = await countRows(t.db, 'outbox');
+    // Even from the site's own origin (a cross-site one is refused earlier, 403: cookie-writes.test.ts).
     const resend = await t.app.inject({
-      method: 'POST', url: '/v1/me/email-verification', headers: { 'content-type': 'text/plain', cookie: `verity_session=${member.token}` }, payload: 'x',
+      method: 'POST', url: '/v1/me/email-verification', headers: { 'content-type': 'text/plain', cookie: `verity_session=${member.token}`, origin: 'http://localhost:3000' }, payload: 'x',
     });
     expect(resend.statusCode).toBe(415);
     expect(await countRows(t.db, 'outbox')).toBe(outbox);

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticated } from '../../sessions/service.js';
+import { sha256Hex } from '../crypto.js';
 import { AppError } from '../errors.js';
-
-export const SESSION_COOKIE = 'verity_session';
+import { cookieName, cookieOptions } from './cookies.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,11 +22,16 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** The session token the request's cookie carries (under the name this deployment uses). */
+function sessionCookie(request: FastifyRequest): string | undefined {
+  return request.cookies?.[cookieName('session', request.server.verity.config.production)] || undefined;
+}
+
 /** The signed-in member of a request (bearer token or session cookie), looked up once. */
 export function currentMember(request: FastifyRequest): Promise<Authenticated | null> {
   let found = resolved.get(request);
   if (!found) {
-    const token = bearer(request) ?? request.cookies?.[SESSION_COOKIE];
+    const token = bearer(request) ?? sessionCookie(request);
     found = token ? request.server.verity.sessions.authenticate(token) : Promise.resolve(null);
     resolved.set(request, found);
   }
@@ -63,9 +68,48 @@ export function member(request: FastifyRequest): Authenticated {
 }
 
 export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, secure: boolean): void {
-  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', expires: expiresAt });
+  reply.setCookie(cookieName('session', secure), token, cookieOptions(secure, { expires: expiresAt }));
 }
 
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
-  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+  reply.clearCookie(cookieName('session', secure), cookieOptions(secure));
+}
+
+/**
+ * What a page's CSRF token is bound to: the session the cookie names, or "visitor" for a
+ * signed-out browser (whose token is then bound only to its own CSRF secret cookie, its
+ * pre-session id). A token made for one session is refused with another, so a planted CSRF
+ * cookie and the attacker's own token do not pass, and signing in (a new session cookie)
+ * invalidates every token issued before it. Only a hash of the session token is used.
+ */
+export function csrfBinding(request: FastifyRequest): string {
+  const token = sessionCookie(request);
+  return token ? `session:${sha256Hex(token)}` : 'visitor';
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * onRequest for the JSON API. The session cookie goes along with any request a page of the
+ * same site makes, including a sibling subdomain's `fetch`, which needs no body and no CSRF
+ * token. So a write that the cookie (not a bearer token) would authenticate must show, by
+ * `Sec-Fetch-Site` and `Origin`, that it comes from the site itself (PUBLIC_URL's origin).
+ * A request that shows neither is refused too: browsers send them, other clients use bearer.
+ */
+export async function refuseCrossSiteCookieWrites(request: FastifyRequest): Promise<void> {
+  if (SAFE_METHODS.has(request.method) || bearer(request) !== undefined || !sessionCookie(request)) return;
+  const site = new URL(request.server.verity.config.publicUrl).origin;
+  const fetchSite = header(request, 'sec-fetch-site');
+  const origin = header(request, 'origin');
+  const fromSite = (fetchSite !== undefined || origin !== undefined) && (fetchSite === undefined || fetchSite === 'same-origin') && (origin === undefined || origin === site);
+  if (!fromSite) {
+    throw new AppError('forbidden', {
+      detail: "A change made with the session cookie must come from this site's own pages. Other clients send the session token as a bearer token.",
+    });
+  }
 }

@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { AppError } from '../errors.js';
+import { refuseCrossSiteCookieWrites } from './auth.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -40,6 +41,8 @@ export function domain<O extends object = Record<never, never>>(parts: DomainPar
 function jsonOnly(api: FastifyInstance): void {
   // Fastify also parses text/plain by default, a type any cross-site form may send.
   api.removeContentTypeParser('text/plain');
+  // The session cookie authenticates only writes that come from the site's own pages.
+  api.addHook('onRequest', refuseCrossSiteCookieWrites);
   // A route without a body schema takes no body: fields sent to it are unknown fields.
   api.addHook('preValidation', async (request) => {
     const body: unknown = request.body;

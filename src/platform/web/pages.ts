@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountView } from '../../accounts/view.js';
 import { countryOptions } from '../countries.js';
 import { AppError, type ErrorCode } from '../errors.js';
-import { currentMember } from './auth.js';
+import { csrfBinding, currentMember } from './auth.js';
 import type { Notice } from './notices.js';
 import { toAppError } from './problems.js';
 
@@ -45,7 +45,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply):
       request.log.warn({ err }, 'notices unavailable');
       return [];
     });
-  return { account, csrfToken: reply.generateCsrf(), notices, countries: countryOptions, currentPath: request.url.split('?')[0] ?? '/' };
+  return { account, csrfToken: reply.generateCsrf({ userInfo: csrfBinding(request) }), notices, countries: countryOptions, currentPath: request.url.split('?')[0] ?? '/' };
 }
 
 /** Renders templates/pages/<template>.eta inside the layout. */

@@ -11,6 +11,8 @@ import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { publicDir, templatesDir } from '../paths.js';
 import { AppError } from '../errors.js';
+import { csrfBinding } from './auth.js';
+import { cookieName, cookieOptions } from './cookies.js';
 import { apiErrorHandler, sendProblem, toAppError } from './problems.js';
 import { renderPage } from './pages.js';
 
@@ -38,8 +40,11 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
   await app.register(fastifyCookie, { secret: secrets.cookieSecret });
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
-    cookieKey: 'verity_csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: config.production, signed: true },
+    cookieKey: cookieName('csrf', config.production),
+    cookieOpts: cookieOptions(config.production, { signed: true }),
+    // Each token is bound to the session (see csrfBinding); pages pass the same binding.
+    getUserInfo: csrfBinding,
+    csrfOpts: { userInfo: true, hmacKey: secrets.csrfKey },
   });
   await app.register(fastifyView, {
     engine: { eta: new Eta({ views: join(templatesDir, 'pages'), cache: config.production }) },
@@ -73,6 +78,16 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
     reply.header('x-request-id', request.id);
   });
 
+  // Nothing personal is kept by a browser's or a proxy's cache: every API answer (tokens,
+  // accounts, codes), and any answer to a request that carries credentials or that sets a
+  // cookie. A route that sets its own Cache-Control (static files) keeps it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!reply.hasHeader('cache-control') && (wantsJson(request) || hasCredentials(request) || reply.hasHeader('set-cookie'))) {
+      reply.header('Cache-Control', 'no-store');
+    }
+    return payload;
+  });
+
   app.setNotFoundHandler(async (request, reply) => {
     if (wantsJson(request)) return sendProblem(reply, new AppError('not_found', { detail: `No route ${request.method} ${request.url.split('?')[0]}.` }));
     return renderPage(request, reply, 'error', { title: 'Page not found', status: 404, detail: 'There is no page at this address.' }, 404);
@@ -82,6 +97,10 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
     if (wantsJson(request)) return apiErrorHandler(error, request, reply);
     return htmlError(error, request, reply);
   });
+}
+
+function hasCredentials(request: FastifyRequest): boolean {
+  return request.headers.authorization !== undefined || request.cookies?.[cookieName('session', request.server.verity.config.production)] !== undefined;
 }
 
 /** API paths answer JSON; everything else is a page. */
