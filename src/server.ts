@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { createLogger } from './platform/logger.js';
+import { join } from 'node:path';
+import { SETUP_TOKEN_FILE } from './admin/service.js';
 import { buildApp } from './app.js';
 import { systemClock } from './platform/clock.js';
 import { ConfigError, loadConfig } from './platform/config.js';
@@ -62,7 +64,8 @@ async function main(): Promise<void> {
 
   const setupToken = await app.verity.admin.prepareSetupToken(config.dataDir);
   if (setupToken) {
-    log.warn(`No administrator yet. Sign in, then POST /v1/admin/setup (or open /admin) with the token in ${config.dataDir}/admin-setup-token: ${setupToken}`);
+    // The path, never the token: logs are shipped and kept where the data folder is not.
+    log.warn(`No administrator yet. Sign in, then POST /v1/admin/setup (or open /admin) with the token in ${join(config.dataDir, SETUP_TOKEN_FILE)} (valid for 24 hours; a new one is written at the first start after that).`);
   }
 
   app.verity.outbox.start();

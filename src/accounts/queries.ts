@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AccountRow, AccountUpdate, DB, NewAccount } from '../platform/db/schema.js';
+import { anotherAdminRemains } from '../admin/queries.js';
 
 export async function insertAccount(db: Kysely<DB>, account: NewAccount): Promise<AccountRow> {
   return db.insertInto('accounts').values(account).returningAll().executeTakeFirstOrThrow();
@@ -39,6 +40,20 @@ export async function usernameInUse(db: Kysely<DB>, username: string): Promise<b
 
 export async function updateAccount(db: Kysely<DB>, id: string, changes: AccountUpdate): Promise<AccountRow> {
   return db.updateTable('accounts').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Closes an account in one statement, unless it is the last administrator's (then nothing
+ * changes and false is returned): the staff rule decides inside the UPDATE, not before it.
+ */
+export async function closeAccountUnlessLastAdmin(db: Kysely<DB>, id: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('accounts')
+    .set({ status: 'closed', closed_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where(sql<boolean>`(NOT EXISTS (SELECT 1 FROM staff_roles WHERE account_id = ${id} AND role = 'admin') OR ${anotherAdminRemains(id)})`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function staffRolesOf(db: Kysely<DB>, accountId: string): Promise<string[]> {

@@ -240,7 +240,9 @@ export class AccountService {
     await this.deps.sessions.confirmPassword(account, password, meta);
     const now = clock.now();
     await db.transaction().execute(async (trx) => {
-      await q.updateAccount(trx, accountId, { status: 'closed', closed_at: now, updated_at: now });
+      if (!(await q.closeAccountUnlessLastAdmin(trx, accountId, now))) {
+        throw new AppError('last_admin', { detail: 'You are the last administrator. Make another account an administrator before closing yours.' });
+      }
       await this.deps.sessions.revokeAll(trx, accountId);
       const phone = await releasePhoneOnClose(trx, accountId, now, meta);
       await recordAudit(trx, now, { event: 'account.closed', accountId, meta });

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findAccountById, findLiveAccountByLogin, isUuid, staffRolesOf } from '../accounts/queries.js';
 import { recordAudit, type RequestMeta } from '../platform/audit.js';
@@ -8,8 +8,16 @@ import type { Db } from '../platform/db/database.js';
 import type { StaffRole } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
+import { removeStaffRole } from './queries.js';
 
 export const SETUP_TOKEN_FILE = 'admin-setup-token';
+
+/** A setup token works for a day; the next start after that writes a new one. */
+export const SETUP_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
+function setupTokenLive(createdAt: Date, now: Date): boolean {
+  return now.getTime() - new Date(createdAt).getTime() < SETUP_TOKEN_LIFETIME_SECONDS * 1000;
+}
 
 export interface ServiceKeyView {
   id: string;
@@ -35,17 +43,25 @@ export class AdminService {
   }
 
   /**
-   * While no admin exists, writes a fresh one-time setup token to DATA_DIR and returns it
-   * (the server logs it). Only its hash is kept in the database.
+   * While no admin exists, makes sure a live one-time setup token is in DATA_DIR and returns
+   * it (the server logs only the file's path: logs travel further than the data folder). A
+   * token still within its lifetime is kept across restarts; an expired one, or one whose
+   * file is gone or does not match, is replaced. Only its hash is kept in the database.
    */
   async prepareSetupToken(dataDir: string): Promise<string | null> {
     const file = join(dataDir, SETUP_TOKEN_FILE);
+    this.setupTokenFile = file;
     if (await this.adminExists()) {
       rmSync(file, { force: true });
       return null;
     }
-    const token = randomToken(this.deps.random);
     const now = this.deps.clock.now();
+    const current = await this.deps.db.selectFrom('admin_setup_tokens').select(['token_hash', 'created_at']).where('id', '=', 1).executeTakeFirst();
+    const onDisk = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    if (current && onDisk && setupTokenLive(current.created_at, now) && constantTimeEqual(Buffer.from(current.token_hash, 'hex'), sha256(onDisk))) {
+      return onDisk;
+    }
+    const token = randomToken(this.deps.random);
     await this.deps.db
       .insertInto('admin_setup_tokens')
       .values({ id: 1, token_hash: sha256Hex(token), created_at: now })
@@ -53,7 +69,6 @@ export class AdminService {
       .execute();
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, token + '\n', { mode: 0o600 });
-    this.setupTokenFile = file;
     return token;
   }
 
@@ -65,7 +80,7 @@ export class AdminService {
       // Lock the token row so two concurrent setups cannot both succeed.
       const row = await trx.selectFrom('admin_setup_tokens').selectAll().where('id', '=', 1).forUpdate().executeTakeFirst();
       const admin = await trx.selectFrom('staff_roles').select('account_id').where('role', '=', 'admin').limit(1).executeTakeFirst();
-      if (!row || admin || !constantTimeEqual(Buffer.from(row.token_hash, 'hex'), sha256(token))) {
+      if (!row || admin || !setupTokenLive(row.created_at, now) || !constantTimeEqual(Buffer.from(row.token_hash, 'hex'), sha256(token))) {
         throw new AppError('token_invalid', { detail: 'This setup token is invalid, or an administrator already exists.' });
       }
       await trx.deleteFrom('admin_setup_tokens').where('id', '=', 1).execute();
@@ -94,14 +109,10 @@ export class AdminService {
     if (!isUuid(accountId) || (role !== 'agent' && role !== 'admin')) throw new AppError('not_found');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (trx) => {
-      if (role === 'admin') {
-        const admins = await trx.selectFrom('staff_roles').select('account_id').where('role', '=', 'admin').forUpdate().execute();
-        if (admins.length === 1 && admins[0]!.account_id === accountId) {
-          throw new AppError('forbidden', { detail: 'The last administrator cannot be removed.' });
-        }
-      }
-      const result = await trx.deleteFrom('staff_roles').where('account_id', '=', accountId).where('role', '=', role).executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', { detail: 'This account does not hold that role.' });
+      // Decided by the DELETE itself, so two admins removing each other cannot both win.
+      const outcome = await removeStaffRole(trx, accountId, role);
+      if (outcome === 'last_admin') throw new AppError('last_admin', { detail: 'The last administrator cannot be removed. Make another account an administrator first.' });
+      if (outcome === 'absent') throw new AppError('not_found', { detail: 'This account does not hold that role.' });
       await recordAudit(trx, now, { event: 'staff.revoked', accountId, actorId, meta, details: { role } });
     });
   }

@@ -20,6 +20,7 @@ export const catalogue = {
   phone_already_verified: [409, 'Phone already verified', 'This number is already verified on your account.'],
   already_decided: [409, 'Already decided', 'This request has already been decided.'],
   last_two_step_method: [409, 'Last two-step method', 'Add another two-step verification method before removing this one.'],
+  last_admin: [409, 'Last administrator', 'Make another account an administrator first: the last administrator cannot give up the role or close their account.'],
   phone_verification_required: [409, 'Phone not verified', 'Verify your phone number first.'],
   email_verification_required: [409, 'E-mail not confirmed', 'Confirm your e-mail address first.'],
   token_invalid: [410, 'Link expired or invalid', 'This link is invalid, already used or expired. Ask for a new one.'],

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SETUP_TOKEN_FILE } from '../../src/admin/service.js';
+import { SETUP_TOKEN_FILE, SETUP_TOKEN_LIFETIME_SECONDS } from '../../src/admin/service.js';
 import { auth, countRows, createTestApp, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -85,12 +85,33 @@ describe('first admin setup', () => {
     expect(await staffRoles(late.token)).toEqual([]);
   });
 
-  it('replaces the token at each start while no admin exists: only the newest works', async () => {
-    const old = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
-    const fresh = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
-    expect(fresh).not.toBe(old);
+  it('keeps the same token across restarts while it is live; once it has expired a start writes a new one', async () => {
+    const first = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
+    const file = join(t.config.dataDir, SETUP_TOKEN_FILE);
+    t.clock.advanceSeconds(SETUP_TOKEN_LIFETIME_SECONDS - 60);
+    expect(await t.app.verity.admin.prepareSetupToken(t.config.dataDir)).toBe(first);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first);
+
+    // A day after it was written it no longer works, and the next start replaces it.
+    t.clock.advanceSeconds(120);
     const member = await signUp(t);
-    expect((await setup(old, member.token)).statusCode).toBe(410);
+    const expired = await setup(first, member.token);
+    expect(expired.statusCode).toBe(410);
+    expect(problem(expired).code).toBe('token_invalid');
+    const fresh = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
+    expect(fresh).not.toBe(first);
+    expect(readFileSync(file, 'utf8').trim()).toBe(fresh);
+    expect((await setup(first, member.token)).statusCode).toBe(410);
+    expect((await setup(fresh, member.token)).statusCode).toBe(200);
+  });
+
+  it('writes a new token when the file was deleted (the old one stops working)', async () => {
+    const first = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
+    rmSync(join(t.config.dataDir, SETUP_TOKEN_FILE));
+    const fresh = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
+    expect(fresh).not.toBe(first);
+    const member = await signUp(t);
+    expect((await setup(first, member.token)).statusCode).toBe(410);
     expect((await setup(fresh, member.token)).statusCode).toBe(200);
   });
 
