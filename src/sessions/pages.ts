@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, currentMember, member, requireMember, setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { twoStepSection } from '../twostep/pages.js';
 import { sessionCards } from './view.js';
 
 /** /login, /logout and the sessions part of /account/security. */
@@ -35,7 +36,7 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
   app.get('/account/security', signedIn, async (request, reply) => {
     const { account, session } = member(request);
     const flash = (request.query as { done?: unknown }).done === 'others' ? 'Every other session is signed out.' : undefined;
-    return renderPage(request, reply, 'security', { title: 'Security', sessions: sessionCards(await sessions.list(account.id, session.id), clock.now()), flash });
+    return renderPage(request, reply, 'security', { title: 'Security', sessions: sessionCards(await sessions.list(account.id, session.id), clock.now()), flash, ...(await twoStepSection(request)) });
   });
 
   app.post('/account/security/sessions/revoke-others', { ...csrf, ...signedIn }, async (request, reply) => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { projectRoot } from '../platform/paths.js';
 import { domain } from '../platform/web/domain.js';
+import { twoStepPages } from './pages.js';
 import { twoStepRoutes } from './routes.js';
 
 /** Where pages load the WebAuthn browser library from: our own origin, so CSP `script-src 'self'` holds. */
@@ -19,5 +20,5 @@ const webauthnScript: FastifyPluginAsync = async (app) => {
   );
 };
 
-/** Two-step verification: the member's methods (/v1/me/two-step), the question list, and the WebAuthn script for pages. */
-export const twoStepPlugin = domain({ api: [twoStepRoutes], pages: [webauthnScript] });
+/** Two-step verification: the member's methods (/v1/me/two-step), the question list; its part of /account/security and the WebAuthn script for it. */
+export const twoStepPlugin = domain({ api: [twoStepRoutes], pages: [webauthnScript, twoStepPages] });

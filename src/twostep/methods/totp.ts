@@ -50,9 +50,15 @@ export class TotpMethod {
         .returning('id')
         .executeTakeFirstOrThrow();
     });
-    const otpauthUri = totpFor(secret.base32, account.username).toString();
-    const qrSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-    return { setupId: row.id, secret: secret.base32, otpauthUri, qrSvg };
+    return present(row.id, secret.base32, account.username);
+  }
+
+  /** The same setup again (a page shown anew after a wrong code), while it can still be confirmed. */
+  async resume(accountId: string, setupId: string): Promise<TotpSetup | null> {
+    const { db, clock, secrets } = this.deps;
+    const account = await findAccountById(db, accountId);
+    const setup = account ? await pendingSetup(db, accountId, setupId, clock.now()) : undefined;
+    return account && setup ? present(setup.id, decrypt(secrets.encryptionKey, setup.secret_sealed), account.username) : null;
   }
 
   /**
@@ -61,16 +67,7 @@ export class TotpMethod {
    */
   async confirm(accountId: string, input: { setupId: string; code: string }, meta: RequestMeta): Promise<void> {
     const { db, clock, secrets } = this.deps;
-    const setup = isUuid(input.setupId)
-      ? await db
-          .selectFrom('totp_credentials')
-          .selectAll()
-          .where('id', '=', input.setupId)
-          .where('account_id', '=', accountId)
-          .where('confirmed_at', 'is', null)
-          .where('setup_expires_at', '>', clock.now())
-          .executeTakeFirst()
-      : undefined;
+    const setup = await pendingSetup(db, accountId, input.setupId, clock.now());
     if (!setup) throw new AppError('not_found', { detail: 'This setup has expired or is unknown. Start setting up the authenticator app again.' });
     const step = matchingStep(decrypt(secrets.encryptionKey, setup.secret_sealed), input.code, clock.now());
     if (step === null) throw new AppError('code_invalid', { detail: 'That code is not right. Enter the 6-digit code your authenticator app shows now.' });
@@ -123,6 +120,24 @@ export class TotpMethod {
   static async remove(trx: Kysely<DB>, accountId: string): Promise<void> {
     await trx.deleteFrom('totp_credentials').where('account_id', '=', accountId).execute();
   }
+}
+
+async function pendingSetup(db: Kysely<DB>, accountId: string, setupId: string, now: Date) {
+  if (!isUuid(setupId)) return undefined;
+  return db
+    .selectFrom('totp_credentials')
+    .selectAll()
+    .where('id', '=', setupId)
+    .where('account_id', '=', accountId)
+    .where('confirmed_at', 'is', null)
+    .where('setup_expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+async function present(setupId: string, base32: string, username: string): Promise<TotpSetup> {
+  const otpauthUri = totpFor(base32, username).toString();
+  const qrSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return { setupId, secret: base32, otpauthUri, qrSvg };
 }
 
 function confirmedCredential(db: Kysely<DB>, accountId: string) {
