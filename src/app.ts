@@ -11,6 +11,7 @@ import { helpPlugin } from './help/plugin.js';
 import { noticesPlugin } from './notices/plugin.js';
 import { phonePlugin } from './phone/plugin.js';
 import { sessionsPlugin } from './sessions/plugin.js';
+import { challengesPlugin, createChallenges } from './challenges/plugin.js';
 import { devOutboxPlugin } from './platform/ops/dev-outbox.js';
 import { homePlugin } from './platform/web/home.js';
 import { BODY_LIMIT } from './platform/web/domain.js';
@@ -74,6 +75,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     policy: { absoluteSeconds: deps.config.sessionAbsoluteSeconds, idleSeconds: deps.config.sessionIdleSeconds },
   });
+  const challenges = createChallenges({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    publicUrl: deps.config.publicUrl,
+    sessions,
+  });
   const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
   const phone = new PhoneService({
     db: deps.db,
@@ -119,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limiter,
     outbox,
     sessions,
+    challenges,
     accounts,
     admin,
     phone,
@@ -141,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(homePlugin);
   await app.register(accountsPlugin);
   await app.register(sessionsPlugin);
+  await app.register(challengesPlugin, { challenges });
   await app.register(adminPlugin);
   await app.register(phonePlugin);
   await app.register(twoStepPlugin);

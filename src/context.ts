@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountService } from './accounts/service.js';
+import type { ChallengeService } from './challenges/service.js';
 import type { AdminService } from './admin/service.js';
 import type { Config } from './platform/config.js';
 import type { Clock } from './platform/clock.js';
@@ -29,6 +30,7 @@ export interface AppContext {
   log: Logger;
   accounts: AccountService;
   sessions: SessionService;
+  challenges: ChallengeService;
   admin: AdminService;
   phone: PhoneService;
   twoStep: TwoStepService;

@@ -1,4 +1,4 @@
-import { secondsUntil, type Clock } from '../platform/clock.js';
+import { durationInWords, secondsUntil, type Clock } from '../platform/clock.js';
 import { AppError } from '../platform/errors.js';
 import type { LimitState, PolicyName, RateLimiter } from '../platform/ratelimit.js';
 import { countryName } from './parse.js';
@@ -78,16 +78,10 @@ export class SendLimits {
     if (!worst) return;
     const retryAfter = Math.max(1, secondsUntil(this.clock.now(), worst.state.resetAt));
     throw new AppError('rate_limited', {
-      detail: `${worst.cap.detail} Please try again in ${humanDuration(retryAfter)}.`,
+      detail: `${worst.cap.detail} Please try again in ${durationInWords(retryAfter)}.`,
       retryAfter,
       extra: { limit: worst.cap.policy },
     });
   }
 }
 
-export function humanDuration(seconds: number): string {
-  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  if (minutes < 90) return `${minutes} minutes`;
-  return `${Math.ceil(minutes / 60)} hours`;
-}

@@ -1,7 +1,6 @@
 import { secondsUntil } from '../platform/clock.js';
 import type { PhoneVerificationRow } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
-import { humanDuration } from './limits.js';
 
 /** Where a person whose number is on another account can go: that account is probably theirs. */
 export const IN_USE_RECOVERY = [
@@ -19,14 +18,7 @@ export function phoneInUse(): AppError {
   });
 }
 
-export function resendTooSoon(now: Date, resendAfter: Date): AppError {
-  const retryAfter = Math.max(1, secondsUntil(now, resendAfter));
-  return new AppError('resend_too_soon', {
-    detail: `Please wait ${humanDuration(retryAfter)} before asking for another code.`,
-    retryAfter,
-    extra: { resendAfter: resendAfter.toISOString() },
-  });
-}
+export { resendTooSoon } from '../platform/codes.js';
 
 /** The code is dead after too many wrong tries; a new one can be asked for once the cooldown ends. */
 export function tooManyAttempts(now: Date, pending: PhoneVerificationRow): AppError {

@@ -14,6 +14,7 @@ import type { Secrets } from '../platform/secrets.js';
 import type { AccountView } from '../accounts/view.js';
 import { CarrierScreen } from './carrier.js';
 import * as codes from './codes.js';
+import { wrongCodeDetail } from '../platform/codes.js';
 import { SendLimits } from './limits.js';
 import type { LineTypeLookup } from './lookup.js';
 import { parsePhone } from './parse.js';
@@ -187,12 +188,7 @@ export class PhoneService {
     if (!row) throw await this.whyNoAttempt(accountId);
     if (!codes.codeMatches(secrets.tokenKey, row, typed)) {
       const attemptsLeft = codes.MAX_ATTEMPTS - row.attempts;
-      throw new AppError('code_invalid', {
-        detail: attemptsLeft > 0
-          ? `That code is not right. You have ${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left.`
-          : 'That code is not right, and that was the last try for it. Ask for a new code.',
-        extra: { attemptsLeft },
-      });
+      throw new AppError('code_invalid', { detail: wrongCodeDetail(attemptsLeft), extra: { attemptsLeft } });
     }
 
     try {

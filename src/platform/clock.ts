@@ -33,3 +33,11 @@ export function addSeconds(at: Date, seconds: number): Date {
 export function secondsUntil(now: Date, at: Date): number {
   return Math.max(0, Math.ceil((at.getTime() - now.getTime()) / 1000));
 }
+
+/** "45 seconds", "14 minutes", "3 hours": a wait as a member reads it (rounded up). */
+export function durationInWords(seconds: number): string {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 90) return `${minutes} minutes`;
+  return `${Math.ceil(minutes / 60)} hours`;
+}

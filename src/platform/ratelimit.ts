@@ -7,15 +7,33 @@ import { AppError } from './errors.js';
 
 /**
  * Every rate limit in Verity, in one table: name → limit per window. Windows are fixed
- * unless `sliding`: then the previous window's count is weighed in by how much of it still
- * lies within the last `windowSeconds`, so a burst across a window boundary is not missed.
+ * unless `sliding`: then the window is cut into SLICES slices and every hit of the last
+ * `windowSeconds` counts (with the rest of the oldest slice: a hit is remembered between one
+ * window and one window plus a slice), so no `windowSeconds` ever holds more than `limit`
+ * counted hits, and a limit reached lasts until enough hits have aged out.
  * Keys are chosen by the caller (an IP, an account id, a phone number...).
  */
 export const policies = {
   /** Sign-in attempts from one IP, successful or not. */
   signin_ip: { limit: 60, windowSeconds: 15 * 60 },
-  /** Failed sign-ins for one account (or one unknown login): the temporary lock, "10 in any 15 minutes". */
+  /**
+   * Failed sign-ins for one login as typed (normalised) from one source (an IPv4 address or
+   * an IPv6 /64): the temporary lock, "10 in any 15 minutes". Known and unknown logins alike.
+   */
   signin_failures: { limit: 10, windowSeconds: 15 * 60, sliding: true },
+  /** Failed sign-ins from one source across every login: bounds spraying one password over many logins. */
+  signin_source_failures: { limit: 30, windowSeconds: 15 * 60, sliding: true },
+  /**
+   * Failed sign-ins for one account from every source. It never locks (a botnet could then
+   * lock the owner out); past it, a right password also needs a code e-mailed to the account.
+   */
+  signin_account_failures: { limit: 50, windowSeconds: 60 * 60, sliding: true },
+  /** Failed verifications at one challenge (it lives 10 minutes), whatever the method. */
+  challenge_failures: { limit: 10, windowSeconds: 10 * 60, sliding: true },
+  /** Failed verifications across every challenge of one account, so a new challenge buys no new guesses. */
+  challenge_account_failures: { limit: 20, windowSeconds: 60 * 60, sliding: true },
+  /** Codes sent for challenges (e-mail, SMS, calls) per account. */
+  challenge_send_account: { limit: 10, windowSeconds: 60 * 60 },
   /** New accounts from one IP. */
   signup_ip: { limit: 10, windowSeconds: 60 * 60 },
   /** E-mail verification messages an account may ask for. */
@@ -50,23 +68,36 @@ export interface Policy {
 
 export type PolicyName = keyof typeof policies;
 
+/** Slices per window of a sliding policy: a hit is remembered at most 1/SLICES of a window too long. */
+export const SLICES = 15;
+
 export interface LimitState {
-  /** Hits in the window; for a sliding policy, weighted (so not always a whole number). */
+  /** Hits counted now (for a sliding policy, those of the last window and a part of a slice). */
   count: number;
   limit: number;
   /**
    * When the count is back under the limit: the window's end for a fixed policy; for a
-   * sliding one, once enough earlier hits have aged out (the window's end when not over).
+   * sliding one, once enough earlier hits have aged out (when all of them have, if not over).
    */
   resetAt: Date;
   exceeded: boolean;
+}
+
+/** A counted hit, which `RateLimiter.refund` can take back (a success that was reserved as a failure). */
+export interface Hit extends LimitState {
+  /** The store key the hit went to; empty when limits are off. */
+  readonly slot: string;
 }
 
 /** Where counters live: the database by default, Redis when several processes share limits. */
 export interface CounterStore {
   /** Adds one to the counter, to be kept until `expiresAt` (`keepSeconds` from now), and returns the new count. */
   increment(key: string, expiresAt: Date, keepSeconds: number): Promise<number>;
+  /** Takes one back (never below zero). */
+  decrement(key: string): Promise<void>;
   get(key: string): Promise<number>;
+  /** Counters in the order of `keys` (0 where none). */
+  getMany(keys: readonly string[]): Promise<number[]>;
   delete(key: string): Promise<void>;
   /** Removes counters whose window has ended. */
   sweep(now: Date): Promise<void>;
@@ -86,9 +117,20 @@ export class DbCounterStore implements CounterStore {
     return row.count;
   }
 
+  async decrement(key: string): Promise<void> {
+    await this.db.updateTable('rate_limit_counters').set({ count: sql`count - 1` }).where('key', '=', key).where('count', '>', 0).execute();
+  }
+
   async get(key: string): Promise<number> {
     const row = await this.db.selectFrom('rate_limit_counters').select('count').where('key', '=', key).executeTakeFirst();
     return row?.count ?? 0;
+  }
+
+  async getMany(keys: readonly string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db.selectFrom('rate_limit_counters').select(['key', 'count']).where('key', 'in', [...keys]).execute();
+    const found = new Map(rows.map((r) => [r.key, r.count]));
+    return keys.map((k) => found.get(k) ?? 0);
   }
 
   async delete(key: string): Promise<void> {
@@ -96,11 +138,16 @@ export class DbCounterStore implements CounterStore {
   }
 
   async sweep(now: Date): Promise<void> {
-    // expires_at is the end of the time the counter is needed (its window's end, or the next
-    // window's for a sliding policy), which no longer belongs to it.
+    // expires_at is the end of the time the counter is needed (its window's end, or for a
+    // sliding policy's slice, one window after the slice), which no longer belongs to it.
     await this.db.deleteFrom('rate_limit_counters').where('expires_at', '<=', now).execute();
   }
 }
+
+/** Decrements a key that exists and is above zero, atomically (a refund never creates a key). */
+const DECREMENT_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`;
 
 export class RedisCounterStore implements CounterStore {
   constructor(
@@ -117,8 +164,18 @@ export class RedisCounterStore implements CounterStore {
     return Number(count);
   }
 
+  async decrement(key: string): Promise<void> {
+    await this.redis.eval(DECREMENT_SCRIPT, 1, this.prefix + key);
+  }
+
   async get(key: string): Promise<number> {
     return Number((await this.redis.get(this.prefix + key)) ?? 0);
+  }
+
+  async getMany(keys: readonly string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const values = await this.redis.mget(...keys.map((k) => this.prefix + k));
+    return values.map((v) => Number(v ?? 0));
   }
 
   async delete(key: string): Promise<void> {
@@ -130,6 +187,19 @@ export class RedisCounterStore implements CounterStore {
   }
 }
 
+interface Slots {
+  policy: Policy;
+  /** Oldest first; the last one is the slice (or fixed window) that holds now. */
+  starts: number[];
+  sliceMs: number;
+  windowMs: number;
+  key: (start: number) => string;
+  current: string;
+  older: string[];
+  keepUntil: Date;
+  keepSeconds: number;
+}
+
 export class RateLimiter {
   constructor(
     private readonly store: CounterStore,
@@ -137,61 +207,77 @@ export class RateLimiter {
     private readonly enabled = true,
   ) {}
 
-  private window(name: PolicyName, key: string) {
+  private slots(name: PolicyName, key: string): Slots {
     const policy: Policy = policies[name];
     const windowMs = policy.windowSeconds * 1000;
+    const sliceMs = policy.sliding ? windowMs / SLICES : windowMs;
     const now = this.clock.now().getTime();
-    const start = Math.floor(now / windowMs) * windowMs;
-    // A sliding policy's counter is kept through the next window, where it is the previous one.
-    const keptWindows = policy.sliding ? 2 : 1;
+    const current = Math.floor(now / sliceMs) * sliceMs;
+    // A sliding policy counts the slice holding now and the SLICES before it: the oldest holds
+    // `now - window`, so every hit of the last window is counted.
+    const starts = policy.sliding ? Array.from({ length: SLICES + 1 }, (_, i) => current - (SLICES - i) * sliceMs) : [current];
+    const slotKey = (start: number) => `${name}:${key}:${start}`;
+    // A slice is counted until one window after its end.
+    const keepMs = policy.sliding ? sliceMs + windowMs : windowMs;
     return {
       policy,
+      starts,
+      sliceMs,
       windowMs,
-      now,
-      start,
-      storeKey: `${name}:${key}:${start}`,
-      previousKey: `${name}:${key}:${start - windowMs}`,
-      keepUntil: new Date(start + keptWindows * windowMs),
-      keepSeconds: keptWindows * policy.windowSeconds,
+      key: slotKey,
+      current: slotKey(current),
+      older: starts.slice(0, -1).map(slotKey),
+      keepUntil: new Date(current + keepMs),
+      keepSeconds: keepMs / 1000,
     };
   }
 
-  /** The state for `current` hits in this window: `exceeded` once the count reaches the limit. */
-  private async state(w: ReturnType<RateLimiter['window']>, current: number): Promise<LimitState> {
-    const { policy, windowMs, now, start } = w;
-    const windowEnd = new Date(start + windowMs);
-    if (!policy.sliding) return { count: current, limit: policy.limit, resetAt: windowEnd, exceeded: current >= policy.limit };
-    const previous = await this.store.get(w.previousKey);
-    const count = previous * (1 - (now - start) / windowMs) + current;
-    if (count < policy.limit) return { count, limit: policy.limit, resetAt: windowEnd, exceeded: false };
-    // When the weighted count falls under the limit with no more hits: within this window as
-    // the previous one's hits age out, else in the next one as this one's do.
-    const under =
-      current < policy.limit
-        ? start + windowMs * (1 - (policy.limit - current) / previous)
-        : start + windowMs * (2 - policy.limit / current);
-    return { count, limit: policy.limit, resetAt: new Date(Math.floor(under) + 1), exceeded: true };
+  /** The state for these per-slot counts (oldest first); `exceeded` once the count reaches the limit. */
+  private state(s: Slots, counts: number[]): LimitState {
+    const { policy, starts, sliceMs, windowMs } = s;
+    const count = counts.reduce((a, b) => a + b, 0);
+    const current = starts[starts.length - 1]!;
+    if (!policy.sliding) return { count, limit: policy.limit, resetAt: new Date(current + windowMs), exceeded: count >= policy.limit };
+    // Under the limit again when the oldest slices have aged out (a slice leaves the count one
+    // window after its end) and what remains is under it; if not over, once all have.
+    let remaining = count;
+    let resetAt = current + sliceMs + windowMs;
+    for (let i = 0; i < starts.length && remaining >= policy.limit; i++) {
+      remaining -= counts[i]!;
+      resetAt = starts[i]! + sliceMs + windowMs;
+    }
+    return { count, limit: policy.limit, resetAt: new Date(resetAt), exceeded: count >= policy.limit };
   }
 
-  private idle(name: PolicyName): LimitState {
-    const { policy, start, windowMs } = this.window(name, '');
-    return { count: 0, limit: policy.limit, resetAt: new Date(start + windowMs), exceeded: false };
+  private idle(name: PolicyName): Hit {
+    const s = this.slots(name, '');
+    return { ...this.state(s, s.starts.map(() => 0)), slot: '' };
   }
 
-  /** Counts one hit and reports the state after it; `exceeded` means this hit passed the limit. */
-  async hit(name: PolicyName, key: string): Promise<LimitState> {
+  /**
+   * Counts one hit and reports the state after it; `exceeded` means this hit passed the
+   * limit. Concurrent hits each see their own count (the increment is one atomic step), so
+   * reserving a hit before the work it guards makes the limit a hard cap.
+   */
+  async hit(name: PolicyName, key: string): Promise<Hit> {
     if (!this.enabled) return this.idle(name);
-    const w = this.window(name, key);
-    const current = await this.store.increment(w.storeKey, w.keepUntil, w.keepSeconds);
-    const state = await this.state(w, current);
-    return { ...state, exceeded: state.count > w.policy.limit };
+    const s = this.slots(name, key);
+    const current = await this.store.increment(s.current, s.keepUntil, s.keepSeconds);
+    const older = await this.store.getMany(s.older);
+    const state = this.state(s, [...older, current]);
+    return { ...state, exceeded: state.count > s.policy.limit, slot: s.current };
+  }
+
+  /** Takes a reserved hit back (the guarded attempt succeeded). */
+  async refund(hit: Hit): Promise<void> {
+    if (hit.slot) await this.store.decrement(hit.slot);
   }
 
   /** The state without counting a hit; `exceeded` means the limit is already used up. */
   async peek(name: PolicyName, key: string): Promise<LimitState> {
     if (!this.enabled) return this.idle(name);
-    const w = this.window(name, key);
-    return this.state(w, await this.store.get(w.storeKey));
+    const s = this.slots(name, key);
+    return this.state(s, await this.store.getMany([...s.older, s.current]));
   }
 
   /** Counts one hit, refusing with 429 rate_limited when the limit is passed. */
@@ -201,11 +287,11 @@ export class RateLimiter {
     return state;
   }
 
+  /** Forgets every counted hit of a key (e.g. a successful sign-in clears its login's failures). */
   async reset(name: PolicyName, key: string): Promise<void> {
     if (!this.enabled) return;
-    const w = this.window(name, key);
-    await this.store.delete(w.storeKey);
-    if (w.policy.sliding) await this.store.delete(w.previousKey);
+    const s = this.slots(name, key);
+    await Promise.all([...s.older, s.current].map((k) => this.store.delete(k)));
   }
 
   sweep(): Promise<void> {

@@ -71,6 +71,11 @@ export class SessionService {
     return { token, expiresAt, session };
   }
 
+  /** Marks a session as freshly checked (a passed step-up) until `until`, in the caller's transaction. */
+  async elevate(trx: Kysely<DB>, sessionId: string, until: Date): Promise<void> {
+    await q.setElevated(trx, sessionId, until);
+  }
+
   /**
    * Checks a login and password. Unknown logins and wrong passwords fail identically and
    * in comparable time; repeated failures lock the login for the rest of the window.

@@ -133,46 +133,125 @@ describe.each(storeCases)('a sliding policy (the sign-in lock) over the $name st
     clock.advanceSeconds(window - 10);
     for (let i = 0; i < max - 1; i++) await limiter.hit(sliding, key);
     clock.advanceSeconds(20); // 10 s into the next window
-    await limiter.hit(sliding, key);
-    // 9 × (1 − 10/900) + 1 = 9.9: still under the limit.
-    expect((await limiter.peek(sliding, key)).exceeded).toBe(false);
+    expect((await limiter.peek(sliding, key)).count).toBe(max - 1);
     await limiter.hit(sliding, key);
     const state = await limiter.peek(sliding, key);
-    // 9 × (1 − 10/900) + 2 = 10.9: used up, where a fixed window would count 2. Under the
-    // limit again once the 9 early hits weigh under 8, 100 s into this window.
-    expect(state.exceeded).toBe(true);
-    expect(state.count).toBeCloseTo(10.9, 5);
-    expect(state.resetAt.toISOString()).toBe(new Date(Date.parse(start) + (window + 100) * 1000 + 1).toISOString());
+    expect(state).toMatchObject({ count: max, exceeded: true });
+    // Under the limit again when the 9 early hits age out: one window after the end of
+    // their slice (the last minute of the first window).
+    expect(state.resetAt.toISOString()).toBe(new Date(Date.parse(start) + 2 * window * 1000).toISOString());
+    clock.set(new Date(state.resetAt.getTime() - 1));
+    expect((await limiter.peek(sliding, key)).exceeded).toBe(true);
     clock.set(state.resetAt);
-    expect((await limiter.peek(sliding, key)).exceeded).toBe(false);
+    expect((await limiter.peek(sliding, key)).count).toBe(1);
   });
 
-  it('ends a limit reached within one window as its hits age out of the next', async () => {
+  it('a limit reached near a window\'s end lasts until those hits are a window old, not to the boundary', async () => {
     const key = freshKey();
-    clock.advanceSeconds(100);
+    clock.advanceSeconds(window - 30);
     for (let i = 0; i < max; i++) await limiter.hit(sliding, key);
     const state = await limiter.peek(sliding, key);
     expect(state).toMatchObject({ count: max, exceeded: true });
-    // 10 × (1 − x) < 10 as soon as the next window begins.
-    expect(state.resetAt.getTime()).toBe(Date.parse(start) + window * 1000 + 1);
-    clock.set(state.resetAt);
-    const later = await limiter.peek(sliding, key);
-    expect(later.exceeded).toBe(false);
-    // But one more hit then is the limit again: the lock slides, it does not start over.
-    await limiter.hit(sliding, key);
+    // Not 30 s: at least the whole window from the last hit.
+    expect(state.resetAt.getTime() - clock.now().getTime()).toBeGreaterThanOrEqual(window * 1000);
+    clock.advanceSeconds(31);
     expect((await limiter.peek(sliding, key)).exceeded).toBe(true);
-    // Two windows on, nothing of the burst is left.
-    clock.advanceSeconds(2 * window);
-    expect((await limiter.peek(sliding, key)).count).toBe(0);
+    clock.set(state.resetAt);
+    expect((await limiter.peek(sliding, key)).exceeded).toBe(false);
   });
 
-  it('reset clears this window and the previous one', async () => {
+  it('never lets more than the limit into any 15 minutes, wherever the attempts start', async () => {
+    const key = freshKey();
+    const admitted: number[] = [];
+    // An attacker who tries every 11 seconds for 45 minutes, starting late in a window.
+    clock.advanceSeconds(window - 37);
+    for (let i = 0; i < 2700 / 11; i++) {
+      const hit = await limiter.hit(sliding, key);
+      if (!hit.exceeded) admitted.push(clock.now().getTime());
+      else await limiter.refund(hit); // refused hits kept or not, the bound must hold
+      clock.advanceSeconds(11);
+    }
+    for (const at of admitted) {
+      const inWindow = admitted.filter((other) => other >= at && other < at + window * 1000);
+      expect(inWindow.length).toBeLessThanOrEqual(max);
+    }
+    expect(admitted.length).toBeGreaterThanOrEqual(3 * max);
+  });
+
+  it('refused hits keep the lock going while they continue', async () => {
+    const key = freshKey();
+    for (let i = 0; i < max; i++) await limiter.hit(sliding, key);
+    const first = await limiter.hit(sliding, key);
+    expect(first.exceeded).toBe(true);
+    clock.advanceSeconds(window - 60);
+    let later = first;
+    for (let i = 0; i < max; i++) later = await limiter.hit(sliding, key);
+    expect(later.exceeded).toBe(true);
+    expect(later.resetAt.getTime() - clock.now().getTime()).toBeGreaterThanOrEqual(window * 1000);
+  });
+
+  it('60 concurrent hits: exactly the limit are admitted, and a refund frees one place', async () => {
+    const key = freshKey();
+    const hits = await Promise.all(Array.from({ length: 60 }, () => limiter.hit(sliding, key)));
+    expect(hits.filter((h) => !h.exceeded)).toHaveLength(max);
+    await limiter.reset(sliding, key);
+    const held = await Promise.all(Array.from({ length: max }, () => limiter.hit(sliding, key)));
+    expect((await limiter.hit(sliding, key)).exceeded).toBe(true);
+    await limiter.refund(held[0]!);
+    await limiter.refund(held[1]!);
+    expect((await limiter.hit(sliding, key)).exceeded).toBe(false);
+  });
+
+  it('reset clears every slice of the window', async () => {
     const key = freshKey();
     for (let i = 0; i < max - 1; i++) await limiter.hit(sliding, key);
-    clock.advanceSeconds(window);
+    clock.advanceSeconds(window / 2);
     await limiter.hit(sliding, key);
     await limiter.reset(sliding, key);
     expect((await limiter.peek(sliding, key)).count).toBe(0);
+  });
+});
+
+describe.each(storeCases)('the $name store', (storeCase) => {
+  let store: CounterStore;
+  let close: () => Promise<void>;
+  beforeAll(() => {
+    ({ store, close } = storeCase.make(database.db));
+  });
+  afterAll(async () => {
+    await close();
+  });
+  const later = () => new Date(Date.now() + 3_600_000);
+
+  it('decrements a counter, never below zero and never creating one', async () => {
+    const key = freshKey();
+    await store.increment(key, later(), 3600);
+    await store.increment(key, later(), 3600);
+    await store.decrement(key);
+    expect(await store.get(key)).toBe(1);
+    await store.decrement(key);
+    await store.decrement(key);
+    expect(await store.get(key)).toBe(0);
+    const none = freshKey();
+    await store.decrement(none);
+    expect(await store.get(none)).toBe(0);
+    expect(await store.increment(none, later(), 3600)).toBe(1);
+  });
+
+  it('concurrent increments and decrements lose nothing', async () => {
+    const key = freshKey();
+    await Promise.all(Array.from({ length: 30 }, () => store.increment(key, later(), 3600)));
+    await Promise.all(Array.from({ length: 20 }, () => store.decrement(key)));
+    expect(await store.get(key)).toBe(10);
+  });
+
+  it('reads many counters in the order asked, 0 for missing ones', async () => {
+    const [a, b, c] = [freshKey(), freshKey(), freshKey()];
+    await store.increment(a, later(), 3600);
+    await store.increment(c, later(), 3600);
+    await store.increment(c, later(), 3600);
+    expect(await store.getMany([c, b, a])).toEqual([2, 0, 1]);
+    expect(await store.getMany([])).toEqual([]);
   });
 });
 

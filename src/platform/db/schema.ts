@@ -269,6 +269,37 @@ export interface WebauthnCeremoniesTable {
   used_at: Timestamp | null;
 }
 
+export type ChallengePurpose = 'login' | 'step_up' | 'recovery';
+
+/** migrations/0009_challenges.ts: a pending second step for one account (and maybe one session). */
+export interface ChallengesTable {
+  id: Generated<string>;
+  token_hash: string;
+  account_id: string;
+  session_id: string | null;
+  purpose: ChallengePurpose;
+  methods: string[];
+  /** Why it was asked for: 'two_step' (2SV on), 'many_failures' (the account is under attack), 'step_up', 'recovery'. */
+  reason: string;
+  status: Generated<'pending' | 'passed'>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  passed_at: Timestamp | null;
+  passed_method: string | null;
+}
+
+export interface ChallengeCodesTable {
+  challenge_id: string;
+  method: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  sends: Generated<number>;
+  sent_at: Timestamp;
+  expires_at: Timestamp;
+  resend_after: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -294,6 +325,8 @@ export interface DB {
   security_answers: SecurityAnswersTable;
   passkeys: PasskeysTable;
   webauthn_ceremonies: WebauthnCeremoniesTable;
+  challenges: ChallengesTable;
+  challenge_codes: ChallengeCodesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -303,3 +336,5 @@ export type SessionRow = Selectable<SessionsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type PhoneNumberRow = Selectable<PhoneNumbersTable>;
 export type PhoneVerificationRow = Selectable<PhoneVerificationsTable>;
+export type ChallengeRow = Selectable<ChallengesTable>;
+export type ChallengeCodeRow = Selectable<ChallengeCodesTable>;
