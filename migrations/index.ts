@@ -8,6 +8,7 @@ import * as m0005 from './0005_message_order.js';
 import * as m0006 from './0006_audit_no_truncate.js';
 import * as m0009 from './0009_challenges.js';
 import * as m0010 from './0010_two_step.js';
+import * as m0012 from './0012_recovery.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_audit_no_truncate': m0006,
   '0009_challenges': m0009,
   '0010_two_step': m0010,
+  '0012_recovery': m0012,
 };

@@ -12,6 +12,10 @@ import { noticesPlugin } from './notices/plugin.js';
 import { phonePlugin } from './phone/plugin.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { challengesPlugin, createChallenges } from './challenges/plugin.js';
+import { recoveryPlugin } from './recovery/plugin.js';
+import { noTwoStep, RecoveryService } from './recovery/service.js';
+import { SupportService } from './support/service.js';
+import { Jobs } from './platform/jobs.js';
 import { devOutboxPlugin } from './platform/ops/dev-outbox.js';
 import { homePlugin } from './platform/web/home.js';
 import { BODY_LIMIT } from './platform/web/domain.js';
@@ -121,6 +125,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions,
     twoStep,
   });
+  const jobs = new Jobs(deps.db, deps.clock, log.child({ component: 'jobs' }));
+  const support = new SupportService({ db: deps.db, clock: deps.clock });
+  const recovery = new RecoveryService({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    jobs,
+    accounts,
+    support,
+    twoStep: noTwoStep,
+    publicUrl: deps.config.publicUrl,
+  });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
   const notices = new NoticeService({ db: deps.db, clock: deps.clock });
   const context: AppContext = {
@@ -138,6 +157,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     gate,
     help,
     notices,
+    jobs,
+    support,
+    recovery,
   };
   app.decorate('verity', context);
   app.decorateRequest('member', null);
@@ -158,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(phonePlugin);
   await app.register(twoStepPlugin);
   await app.register(gatePlugin, { gate });
+  await app.register(recoveryPlugin, { recovery });
   await app.register(helpPlugin);
   await app.register(noticesPlugin, { notices });
   if (!deps.config.production) await app.register(devOutboxPlugin);

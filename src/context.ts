@@ -16,6 +16,9 @@ import type { Notice, NoticeViewer } from './platform/web/notices.js';
 import type { HelpService } from './help/service.js';
 import type { SessionService } from './sessions/service.js';
 import type { TwoStepService } from './twostep/service.js';
+import type { Jobs } from './platform/jobs.js';
+import type { RecoveryService } from './recovery/service.js';
+import type { SupportService } from './support/service.js';
 
 /** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
 export interface AppContext {
@@ -36,6 +39,9 @@ export interface AppContext {
   twoStep: TwoStepService;
   gate: GateService;
   help: HelpService;
+  jobs: Jobs;
+  support: SupportService;
+  recovery: RecoveryService;
   /** The notices a viewer should see on every page; the notices domain provides it. */
   notices: { forViewer(viewer: NoticeViewer): Promise<Notice[]> };
 }

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   }
 
   app.verity.outbox.start();
+  app.verity.jobs.start();
   const sweeper = setInterval(() => void app.verity.limiter.sweep().catch(() => undefined), 10 * 60 * 1000);
   sweeper.unref();
 
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     steps: [
       ['sweeper', () => clearInterval(sweeper)],
       ['http', () => closeHttp(app)],
+      ['jobs', () => app.verity.jobs.stop()],
       ['outbox', () => app.verity.outbox.stop()],
       ['transports', () => Promise.all(Object.values(transports).map((t) => t.close?.()))],
       ['redis', () => redis?.quit()],

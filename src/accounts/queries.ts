@@ -56,6 +56,11 @@ export async function closeAccountUnlessLastAdmin(db: Kysely<DB>, id: string, no
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Active → locked, conditionally: a closed account stays closed, a locked one is left as it is. */
+export async function lockAccount(db: Kysely<DB>, id: string, now: Date): Promise<AccountRow | undefined> {
+  return db.updateTable('accounts').set({ status: 'locked', updated_at: now }).where('id', '=', id).where('status', '=', 'active').returningAll().executeTakeFirst();
+}
+
 export async function staffRolesOf(db: Kysely<DB>, accountId: string): Promise<string[]> {
   const rows = await db.selectFrom('staff_roles').select('role').where('account_id', '=', accountId).orderBy('role').execute();
   return rows.map((r) => r.role);

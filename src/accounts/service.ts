@@ -13,7 +13,9 @@ import type { IssuedSession, SessionService } from '../sessions/service.js';
 import { releasePhoneOnClose } from '../phone/release.js';
 import { hashPassword, passwordWeaknesses } from './password.js';
 import * as q from './queries.js';
-import { checkCountry, checkEmail, checkFullName, checkRoles, checkUsername, normalizeEmail } from './rules.js';
+import { checkCountry, checkEmail, checkFullName, checkRoles, checkUsername, EMAIL_MAX, normalizeEmail } from './rules.js';
+import { notMeLink } from '../platform/not-me.js';
+import { EmailChanges } from './email-change.js';
 import { toAccountView, type AccountView, type ViewPart } from './view.js';
 
 export interface SignUpInput {
@@ -45,7 +47,16 @@ export interface AccountDeps {
 }
 
 export class AccountService {
-  constructor(private readonly deps: AccountDeps) {}
+  readonly emailChanges: EmailChanges;
+
+  constructor(private readonly deps: AccountDeps) {
+    this.emailChanges = new EmailChanges(deps);
+  }
+
+  /** Recovery's "this wasn't me" puts back an address changed in the last days. */
+  revertEmailChange(trx: Kysely<DB>, notMeHash: string, meta: RequestMeta): Promise<void> {
+    return this.emailChanges.revert(trx, notMeHash, meta);
+  }
 
   async signUp(input: SignUpInput, meta: RequestMeta): Promise<{ account: AccountRow; issued: IssuedSession }> {
     const { db, clock, limiter, outbox } = this.deps;
@@ -139,6 +150,25 @@ export class AccountService {
     });
   }
 
+  /** A live (not closed) account by username or e-mail, as typed. */
+  findLiveByLogin(login: string): Promise<AccountRow | undefined> {
+    const normalized = login.trim().normalize('NFC');
+    if (!normalized || normalized.length > EMAIL_MAX) return Promise.resolve(undefined);
+    return q.findLiveAccountByLogin(this.deps.db, normalized);
+  }
+
+  /**
+   * Locks an account against an intruder (a compromise report, "this wasn't me"), in the
+   * caller's transaction: sign-in is refused until a password reset. Every session ends.
+   */
+  async lockForProtection(trx: Kysely<DB>, accountId: string, meta: RequestMeta, reason: string): Promise<AccountRow | undefined> {
+    const now = this.deps.clock.now();
+    const locked = await q.lockAccount(trx, accountId, now);
+    const ended = await this.deps.sessions.revokeAll(trx, accountId);
+    if (locked) await recordAudit(trx, now, { event: 'account.locked', accountId, meta, details: { reason, sessionsEnded: ended } });
+    return locked ?? (await q.findAccountById(trx, accountId));
+  }
+
   async get(accountId: string): Promise<AccountRow> {
     const account = await q.findAccountById(this.deps.db, accountId);
     if (!account) throw new AppError('not_found');
@@ -204,7 +234,15 @@ export class AccountService {
     accountId: string,
     newPassword: string,
     meta: RequestMeta,
-    options: { keepSessionId?: string | undefined; via: 'change' | 'reset' },
+    options: {
+      keepSessionId?: string | undefined;
+      via: 'change' | 'reset';
+      /**
+       * Runs first in the same transaction (recovery uses up its link there, so a refused
+       * password leaves the link usable and a used link sets nothing).
+       */
+      within?: (trx: Kysely<DB>) => Promise<void>;
+    },
   ): Promise<{ sessionsEnded: number }> {
     const { db, clock, outbox } = this.deps;
     const account = await this.get(accountId);
@@ -214,15 +252,20 @@ export class AccountService {
     const passwordHash = await hashPassword(newPassword);
     const now = clock.now();
     const sessionsEnded = await db.transaction().execute(async (trx) => {
-      await q.updateAccount(trx, account.id, { password_hash: passwordHash, updated_at: now });
+      await options.within?.(trx);
+      // A reset is how a member gets back into a locked account (compromise, "this wasn't me").
+      const unlock = options.via === 'reset' && account.status === 'locked' ? { status: 'active' as const } : {};
+      await q.updateAccount(trx, account.id, { password_hash: passwordHash, updated_at: now, ...unlock });
+      if (unlock.status) await recordAudit(trx, now, { event: 'account.unlocked', accountId: account.id, meta, details: { via: 'password_reset' } });
       const ended = await this.deps.sessions.revokeAll(trx, account.id, options.keepSessionId);
       await revokeTokens(trx, account.id, 'password_reset', now);
       await recordAudit(trx, now, { event: 'password.changed', accountId: account.id, meta, details: { via: options.via, sessionsEnded: ended } });
+      const notMe = await notMeLink(trx, { key: this.deps.secrets.tokenKey, random: this.deps.random, now, accountId: account.id, publicUrl: this.deps.publicUrl });
       await outbox.enqueue(trx, {
         channel: 'email',
         to: account.email,
         template: 'password-changed',
-        data: { username: account.username, at: now.toISOString(), link: `${this.deps.publicUrl}/recover/password` },
+        data: { username: account.username, at: now.toISOString(), via: options.via, notMeLink: notMe.link },
       });
       return ended;
     });

@@ -58,6 +58,15 @@ export const policies = {
   phone_send_ip_day: { limit: 100, windowSeconds: 24 * 60 * 60 },
   /** Codes sent per destination country per day; the limit per country is config.phoneCountryDailyCaps (this is only the fallback). */
   phone_send_country_day: { limit: 2000, windowSeconds: 24 * 60 * 60 },
+  /** Forgot-password requests per IP and per login as typed (answered alike for unknown logins). */
+  recovery_ip: { limit: 20, windowSeconds: 60 * 60 },
+  recovery_login: { limit: 5, windowSeconds: 60 * 60 },
+  /** Reset links mailed to one account: more requests are answered alike and mail nothing. */
+  recovery_account: { limit: 5, windowSeconds: 60 * 60 },
+  /** Anonymous compromise reports per IP. */
+  compromised_report_ip: { limit: 10, windowSeconds: 60 * 60 },
+  /** E-mail change requests per account (each mails a stranger's inbox). */
+  email_change_account: { limit: 5, windowSeconds: 24 * 60 * 60 },
 } satisfies Record<string, Policy>;
 
 export interface Policy {

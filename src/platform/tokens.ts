@@ -13,6 +13,7 @@ export const tokenLifetimes = {
   password_reset: 3600,
   security_answer_reset: 3600,
   not_me: 7 * 24 * 3600,
+  email_change: 24 * 3600,
 } as const;
 
 export type TokenPurpose = keyof typeof tokenLifetimes;

@@ -71,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     config,
     close: async () => {
+      await app.verity.jobs.stop();
       await app.verity.outbox.stop();
       await app.close();
       if (!options.database) await database.close();
@@ -120,6 +121,7 @@ export function auth(token: string) {
 
 /** The newest development-outbox message to a recipient, after the outbox has run. */
 export async function lastMessage(t: TestApp, to: string) {
+  await t.app.verity.jobs.drain();
   await t.app.verity.outbox.drain();
   const res = await t.app.inject({ method: 'GET', url: `/v1/dev/outbox?to=${encodeURIComponent(to)}` });
   const list = res.json() as Array<{ channel: string; to: string; subject: string | null; body: string }>;

@@ -300,6 +300,53 @@ export interface ChallengeCodesTable {
   used_at: Timestamp | null;
 }
 
+/** Durable work run after a request or at a time (migrations/0012_recovery.ts). */
+export interface JobsTable {
+  id: Generated<string>;
+  kind: string;
+  payload: Json;
+  run_at: Timestamp;
+  attempts: Generated<number>;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  done_at: Timestamp | null;
+}
+
+export type CaseKind = 'ticket' | 'security_reset' | 'compromised';
+export type CasePriority = 'normal' | 'high' | 'urgent';
+export type CaseStatus = 'open' | 'pending' | 'solved' | 'closed';
+
+/** What the support desk works on (0012): compromise reports now, tickets and resets later. */
+export interface SupportCasesTable {
+  id: Generated<string>;
+  kind: CaseKind;
+  priority: CasePriority;
+  status: Generated<CaseStatus>;
+  account_id: string | null;
+  login: string | null;
+  contact_email: string | null;
+  details: Generated<string>;
+  source: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A change of e-mail address, confirmed by the new one, revertible from the old (0012). */
+export interface EmailChangesTable {
+  id: Generated<string>;
+  account_id: string;
+  old_email: string;
+  new_email: string;
+  confirm_token_hash: string;
+  not_me_token_hash: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  reverted_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -327,6 +374,9 @@ export interface DB {
   webauthn_ceremonies: WebauthnCeremoniesTable;
   challenges: ChallengesTable;
   challenge_codes: ChallengeCodesTable;
+  jobs: JobsTable;
+  support_cases: SupportCasesTable;
+  email_changes: EmailChangesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../platform/clock.js';
+import type { CaseKind, CasePriority, DB } from '../platform/db/schema.js';
+import type { Db } from '../platform/db/database.js';
+import * as q from './queries.js';
+
+export interface NewCase {
+  kind: CaseKind;
+  priority: CasePriority;
+  accountId: string | null;
+  login?: string | null;
+  contactEmail?: string | null;
+  details?: string;
+  /** What opened it: 'not_me_link', 'signed_in_report', 'anonymous_report'... */
+  source: string;
+}
+
+/** The support desk's cases: other domains open them; agents work on them. */
+export class SupportService {
+  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+
+  /** Opens a case in the caller's transaction, so it exists exactly when the change that caused it does. */
+  async open(trx: Kysely<DB>, input: NewCase): Promise<{ id: string }> {
+    const now = this.deps.clock.now();
+    const row = await q.insertCase(trx, {
+      kind: input.kind,
+      priority: input.priority,
+      account_id: input.accountId,
+      login: input.login ?? null,
+      contact_email: input.contactEmail ?? null,
+      details: input.details ?? '',
+      source: input.source,
+      created_at: now,
+      updated_at: now,
+    });
+    return { id: row.id };
+  }
+
+  casesOf(accountId: string) {
+    return q.casesOfAccount(this.deps.db, accountId);
+  }
+}
