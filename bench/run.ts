@@ -18,6 +18,9 @@
  *   (d) phone code request → hand-off: POST /v1/me/phone (parse, screen, store the keyed
  *       hash, enqueue) until the SMS transport has accepted the code — the issue's target is
  *       under 1 s at p99 — against one bare INSERT round trip.
+ *   (e) start time (bench/start.ts): `npm start` spawned until GET /healthz first answers 200,
+ *       for a fresh install (full build, new DATA_DIR) and for restarts of the unchanged
+ *       checkout — against a bare `node -e 0`. `npm run bench -- start` runs only this one.
  *
  * Rate limits are off (RATE_LIMIT=off), as for any load test. RSS is printed before/after.
  */
@@ -40,6 +43,7 @@ import { DevOutboxTransport } from '../src/platform/messaging/transports/dev-out
 import { DbCounterStore } from '../src/platform/ratelimit.js';
 import { deriveSecrets } from '../src/platform/secrets.js';
 import { HandoffProbe, ms, perSecond, rssMb, throughput, timeEach, type Sample } from './measure.js';
+import { benchStart } from './start.js';
 
 const SECRET = 'bench-secret-key-that-is-long-enough-0123456789';
 const PASSWORD = 'correct horse battery staple';
@@ -187,9 +191,24 @@ function print(rows: Row[]): void {
   for (const r of rows) console.log(line(columns.map((c) => r[c])));
 }
 
+async function startRows(rows: Row[]): Promise<void> {
+  const t = await benchStart();
+  const seconds = (v: number) => `${(v / 1000).toFixed(1)} s`;
+  const cpu = (v: number | undefined) => (v === undefined ? '' : `cpu ${v.toFixed(1)} s`);
+  const baseline = `node -e 0 p50 ${ms(t.node.p50)}`;
+  rows.push({ db: 'pglite', what: 'npm start → /healthz 200, fresh install', value: seconds(t.fresh.p50), p99: cpu(t.freshCpu), n: '1', baseline, ratio: `${(t.fresh.p50 / t.node.p50).toFixed(0)}×` });
+  rows.push({ db: 'pglite', what: 'npm start → /healthz 200, restart', value: `p50 ${seconds(t.restart.p50)}`, p99: cpu(t.restartCpu), n: String(t.restart.n), baseline, ratio: `${(t.restart.p50 / t.node.p50).toFixed(0)}×` });
+  console.error(`start time measured at load average ${t.load}`);
+}
+
 async function main(): Promise<void> {
   const began = performance.now();
   const rows: Row[] = [];
+  if (process.argv[2] === 'start') {
+    await startRows(rows);
+    print(rows);
+    return;
+  }
   const memory: string[] = [`start ${rssMb().toFixed(0)} MB`];
 
   const pglite = await openDatabase({});
@@ -205,6 +224,8 @@ async function main(): Promise<void> {
     await withPostgres(process.env.DATABASE_URL, (database) => benchOn('postgres', database, rows));
     memory.push(`after PostgreSQL ${rssMb().toFixed(0)} MB`);
   }
+
+  await startRows(rows);
 
   console.log('');
   print(rows);

@@ -1,11 +1,11 @@
 import { Redis } from 'ioredis';
 import { createLogger } from './platform/logger.js';
-import { join } from 'node:path';
-import { SETUP_TOKEN_FILE } from './admin/service.js';
+import { setupTokenPath } from './admin/service.js';
 import { buildApp } from './app.js';
 import { systemClock } from './platform/clock.js';
 import { ConfigError, loadConfig } from './platform/config.js';
 import { secureRandom } from './platform/crypto.js';
+import { logWhatToOpen, siteUrl } from './platform/start-log.js';
 import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createMetrics } from './platform/metrics.js';
@@ -63,10 +63,6 @@ async function main(): Promise<void> {
   });
 
   const setupToken = await app.verity.admin.prepareSetupToken(config.dataDir);
-  if (setupToken) {
-    // The path, never the token: logs are shipped and kept where the data folder is not.
-    log.warn(`No administrator yet. Sign in, then POST /v1/admin/setup (or open /admin) with the token in ${join(config.dataDir, SETUP_TOKEN_FILE)} (valid for 24 hours; a new one is written at the first start after that).`);
-  }
 
   app.verity.outbox.start();
   app.verity.jobs.start();
@@ -74,6 +70,11 @@ async function main(): Promise<void> {
   sweeper.unref();
 
   await app.listen({ port: config.port, host: config.host });
+  logWhatToOpen(log, {
+    siteUrl: siteUrl(config, app.server.address()),
+    devOutbox: !config.production,
+    setupTokenFile: setupToken ? setupTokenPath(config.dataDir) : null,
+  });
 
   installShutdown({
     log,

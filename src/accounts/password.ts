@@ -15,11 +15,15 @@ export const passwordPolicy = {
 // Algorithm.Argon2id is 2 (a const enum, so spelled out here).
 export const argon2Params = { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
-const zxcvbn = new ZxcvbnFactory({
-  translations: en.translations,
-  graphs: common.adjacencyGraphs,
-  dictionary: { ...common.dictionary, ...en.dictionary },
-});
+// Built on first use: ranking the dictionaries takes about 0.2 s of CPU, which every start
+// would otherwise spend before it listens.
+let zxcvbn: ZxcvbnFactory | undefined;
+const strength = () =>
+  (zxcvbn ??= new ZxcvbnFactory({
+    translations: en.translations,
+    graphs: common.adjacencyGraphs,
+    dictionary: { ...common.dictionary, ...en.dictionary },
+  }));
 
 /** Passwords are compared in NFKC so the same characters typed on another keyboard match. */
 export function normalizePassword(password: string): string {
@@ -42,7 +46,7 @@ export function passwordWeaknesses(password: string, personal: { username?: stri
     reasons.push('Do not include your e-mail name in your password.');
   }
   const inputs = [personal.username, emailName].filter((s): s is string => !!s);
-  const result = zxcvbn.check(pw.slice(0, passwordPolicy.scorePrefix), inputs);
+  const result = strength().check(pw.slice(0, passwordPolicy.scorePrefix), inputs);
   if (result.score < passwordPolicy.minScore) {
     if (result.feedback.warning) reasons.push(result.feedback.warning);
     reasons.push(...result.feedback.suggestions);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../platform/errors.js';
+import { setupTokenPath } from './service.js';
 import { member, requireMember, requireStaff } from '../platform/web/auth.js';
 import { field, formErrors, ignoreNotFound, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
@@ -16,7 +17,8 @@ export const adminPages: FastifyPluginAsync = async (app) => {
     const isAdmin = roles.includes('admin');
     if (!isAdmin && roles.length === 0 && (await admin.adminExists())) throw new AppError('forbidden');
     const data = isAdmin ? { staff: await admin.listStaff(), keys: await admin.listServiceKeys() } : {};
-    return renderPage(request, reply, 'admin', { title: 'Administration', isAdmin, values: {}, ...data, ...extra }, status);
+    const setup = isAdmin ? {} : { setupTokenFile: setupTokenPath(app.verity.config.dataDir) };
+    return renderPage(request, reply, 'admin', { title: 'Administration', isAdmin, values: {}, ...setup, ...data, ...extra }, status);
   }
 
   app.get('/admin', { preHandler: requireMember }, async (request, reply) => {

@@ -15,7 +15,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: requireMember,
     schema: {
       tags: ['admin'],
-      summary: 'Become the first admin with the one-time token from DATA_DIR/admin-setup-token',
+      summary: 'Become the first admin with the one-time token from the admin-setup-token file in DATA_DIR (the start log and /admin give its path)',
       security: [{ session: [] }],
       body: Strict({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
       response: { 200: Type.Object({ status: Type.Literal('admin') }), ...problems(400, 401, 410, 429) },

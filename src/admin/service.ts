@@ -18,6 +18,8 @@ export const SETUP_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 function setupTokenLive(createdAt: Date, now: Date): boolean {
   return now.getTime() - new Date(createdAt).getTime() < SETUP_TOKEN_LIFETIME_SECONDS * 1000;
 }
+/** Where the first admin's one-time token is written: the start log and /admin name this path. */
+export const setupTokenPath = (dataDir: string) => join(dataDir, SETUP_TOKEN_FILE);
 
 export interface ServiceKeyView {
   id: string;
@@ -49,7 +51,7 @@ export class AdminService {
    * file is gone or does not match, is replaced. Only its hash is kept in the database.
    */
   async prepareSetupToken(dataDir: string): Promise<string | null> {
-    const file = join(dataDir, SETUP_TOKEN_FILE);
+    const file = setupTokenPath(dataDir);
     this.setupTokenFile = file;
     if (await this.adminExists()) {
       rmSync(file, { force: true });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, createTestApp, type TestApp } from '../helpers/app.js';
 import { DevOutboxTransport } from '../../src/platform/messaging/transports/dev-outbox.js';
@@ -49,6 +50,9 @@ describe('the admin page', () => {
     const page = await visitor.get('/admin');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Set up the first administrator');
+    // The real file, as the start log names it, not a placeholder to work out.
+    expect(textOf(page.body, 'setup-token-file')).toBe(join(t.config.dataDir, 'admin-setup-token'));
+    expect(page.body).not.toContain('DATA_DIR/');
     const before = await countRows(t.db, 'staff_roles');
     const res = await visitor.post('/admin/setup', { token: 'wrong' });
     expect(res.statusCode).toBe(410);

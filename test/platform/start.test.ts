@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,20 @@ import { projectRoot } from '../../src/platform/paths.js';
  */
 const TSX = join(projectRoot, 'node_modules/tsx/dist/cli.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'verity-start-'));
-const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+// A real port rather than PORT=0, so that the default PUBLIC_URL (http://localhost:$PORT) names
+// the port the server listens on, as it does for someone running `npm start`.
+const port = await freePort();
+const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: String(port) };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
 
 let server: ChildProcess | undefined;
 let stdout = '';
@@ -78,9 +92,17 @@ describe('a fresh start on the embedded database', () => {
     const token = readFileSync(tokenFile, 'utf8').trim();
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    // The log names the file; the token itself never reaches the logs.
-    expect(logLines().some((l) => typeof l.msg === 'string' && l.msg.includes(tokenFile))).toBe(true);
+    // The start log says where to go, on the host name the links use, and names the token's
+    // file (not the token).
+    const said = (start: string) => logLines().find((l) => typeof l.msg === 'string' && l.msg.startsWith(start));
+    expect(said('Verity is ready: open ')?.url).toBe(`http://localhost:${port}`);
+    expect(said('Messages are not sent in development')?.url).toBe(`http://localhost:${port}/dev/outbox`);
+    const admin = said('No administrator yet');
+    expect(admin?.msg).toContain(`http://localhost:${port}/admin`);
+    expect(admin?.file).toBe(tokenFile);
+    expect(admin?.msg).toContain(tokenFile);
     expect(stdout).not.toContain(token);
+    expect((await fetch(`http://localhost:${port}/dev/outbox`)).status).toBe(200);
     // Development generates its SECRET_KEY into DATA_DIR, readable by the owner only.
     expect(statSync(join(dataDir, 'secret-key')).mode & 0o777).toBe(0o600);
     expect(stderr).toBe('');
@@ -95,12 +117,15 @@ describe('a fresh start on the embedded database', () => {
     });
     expect(res.status).toBe(201);
     // Nothing here drains the outbox: the server's own worker, woken by the commit, does.
-    let messages: Array<{ subject: string }> = [];
+    let messages: Array<{ subject: string; body: string }> = [];
     for (let i = 0; i < 300 && messages.length === 0; i++) {
       if (i) await new Promise((r) => setTimeout(r, 100));
-      messages = (await (await fetch(`${base}/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as Array<{ subject: string }>;
+      messages = (await (await fetch(`${base}/v1/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as Array<{ subject: string; body: string }>;
     }
     expect(messages.map((m) => m.subject)).toEqual([expect.stringContaining('Confirm your e-mail')]);
+    // The link opens on the host the start log sent the member to, so the session cookie they
+    // got there comes along (a link to 127.0.0.1 would open signed out).
+    expect(messages[0]!.body).toContain(`http://localhost:${port}/verify-email?token=`);
   }, 60_000);
 
   it('shuts down cleanly on SIGTERM (exit code 0)', async () => {
