@@ -13,7 +13,8 @@ import { phonePlugin } from './phone/plugin.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { challengesPlugin, createChallenges } from './challenges/plugin.js';
 import { recoveryPlugin } from './recovery/plugin.js';
-import { noTwoStep, RecoveryService } from './recovery/service.js';
+import { RecoveryService } from './recovery/service.js';
+import { recoveryTwoStep } from './recovery/two-step.js';
 import { SupportService } from './support/service.js';
 import { Jobs } from './platform/jobs.js';
 import { devOutboxPlugin } from './platform/ops/dev-outbox.js';
@@ -137,7 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jobs,
     accounts,
     support,
-    twoStep: noTwoStep,
+    twoStep: recoveryTwoStep({ twoStep, challenges, accounts }),
     publicUrl: deps.config.publicUrl,
   });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });

@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
-import type { ChallengeCodeRow, ChallengeCodesTable, ChallengeRow, ChallengesTable, DB } from '../platform/db/schema.js';
+import type { ChallengeCodeRow, ChallengeCodesTable, ChallengePurpose, ChallengeRow, ChallengesTable, DB } from '../platform/db/schema.js';
 
 export async function insertChallenge(db: Kysely<DB>, row: Insertable<ChallengesTable>): Promise<ChallengeRow> {
   return db.insertInto('challenges').values(row).returningAll().executeTakeFirstOrThrow();
@@ -86,4 +86,17 @@ export async function useCode(db: Kysely<DB>, row: ChallengeCodeRow, now: Date):
     .where('used_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Whether a challenge of this account, purpose and reason has passed (recovery ties one to a reset link). */
+export async function hasPassed(db: Kysely<DB>, accountId: string, purpose: ChallengePurpose, reason: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('challenges')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('purpose', '=', purpose)
+    .where('reason', '=', reason)
+    .where('status', '=', 'passed')
+    .executeTakeFirst();
+  return !!row;
 }

@@ -84,6 +84,11 @@ export class ChallengeService {
     return this.view(token, row, input.account);
   }
 
+  /** Whether a challenge opened for this reason has passed (a recovery challenge tied to a reset link). */
+  hasPassed(accountId: string, purpose: ChallengePurpose, reason: string): Promise<boolean> {
+    return q.hasPassed(this.deps.db, accountId, purpose, reason);
+  }
+
   /** The challenge as its holder sees it (the login page's second step). */
   async describe(token: string, caller: Caller): Promise<ChallengeView> {
     const { challenge, account } = await this.find(token, caller);

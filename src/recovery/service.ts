@@ -22,15 +22,6 @@ export interface RecoveryTwoStep {
   passedFor(accountId: string, resetKey: string): Promise<boolean>;
 }
 
-/** With no two-step methods in the product yet, no account needs one before a reset. */
-export const noTwoStep: RecoveryTwoStep = {
-  isEnabled: async () => false,
-  challengeFor: async () => {
-    throw new AppError('not_found');
-  },
-  passedFor: async () => false,
-};
-
 export interface RecoveryDeps {
   db: Db;
   clock: Clock;
