@@ -100,11 +100,11 @@ function placeError(error: AppError): { errors: Record<string, string>; formErro
   return formErrors(error);
 }
 
-/** /admin/voip-ranges: the operator's list of number ranges refused as VoIP. */
+/** /admin/voip-ranges: the operator's list of number ranges refused as VoIP or as machine-to-machine. */
 export const phoneAdminPages: FastifyPluginAsync = async (app) => {
   const { phone } = app.verity;
   const adminOnly = { preValidation: app.csrfProtection, preHandler: requireStaff('admin') };
-  const title = 'VoIP number ranges';
+  const title = 'Refused number ranges';
 
   async function show(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     return renderPage(request, reply, 'admin-voip-ranges', { title, ranges: await phone.voipRanges.list(), values: {}, ...extra }, status);
@@ -116,7 +116,7 @@ export const phoneAdminPages: FastifyPluginAsync = async (app) => {
   });
 
   app.post('/admin/voip-ranges', adminOnly, async (request, reply) => {
-    const values = { prefix: field(request.body, 'prefix'), note: field(request.body, 'note') };
+    const values = { prefix: field(request.body, 'prefix'), kind: field(request.body, 'kind') || undefined, note: field(request.body, 'note') };
     try {
       await phone.voipRanges.add(member(request).account.id, values, requestMeta(request));
       return reply.redirect('/admin/voip-ranges?done=added', 303);

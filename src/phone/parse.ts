@@ -9,6 +9,7 @@ import {
 } from 'libphonenumber-js/max';
 import { countryOptions } from '../platform/countries.js';
 import { AppError } from '../platform/errors.js';
+import { withoutRetiredPrefix } from './subscriber.js';
 
 /** A number read from member input, in E.164, with what the numbering plan says of it. */
 export interface ParsedPhone {
@@ -49,6 +50,8 @@ export function parsePhone(input: string, country: string | undefined): ParsedPh
     throw phoneInvalid(parseErrorSentence(error, text, region));
   }
   if (parsed.ext) throw phoneInvalid('Enter the number without an extension: codes cannot reach an extension.');
+  const current = withoutRetiredPrefix(parsed.number);
+  if (current !== parsed.number) parsed = parsePhoneNumberWithError(current);
   if (!parsed.isValid()) throw phoneInvalid(invalidSentence(parsed));
   return { e164: parsed.number, country: parsed.country ?? null, type: parsed.getType() };
 }

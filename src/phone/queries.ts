@@ -6,9 +6,12 @@ export async function findVerifiedPhone(db: Kysely<DB>, accountId: string): Prom
   return db.selectFrom('phone_numbers').selectAll().where('account_id', '=', accountId).executeTakeFirst();
 }
 
-/** The live account holding a verified number, if any (closed accounts hold none). */
-export async function findHolder(db: Kysely<DB>, e164: string): Promise<string | undefined> {
-  const row = await db.selectFrom('phone_numbers').select('account_id').where('e164', '=', e164).executeTakeFirst();
+/**
+ * The live account holding a line, by its subscriber key (src/phone/subscriber.ts), if any
+ * (closed accounts hold none).
+ */
+export async function findHolder(db: Kysely<DB>, subscriber: string): Promise<string | undefined> {
+  const row = await db.selectFrom('phone_numbers').select('account_id').where('subscriber', '=', subscriber).executeTakeFirst();
   return row?.account_id;
 }
 
@@ -99,18 +102,20 @@ export async function replaceCode(
     .executeTakeFirst();
 }
 
+/** The unique indexes that refuse a line another live account holds (by string, by subscriber). */
+export const HELD_ELSEWHERE = ['phone_numbers_e164_key', 'phone_numbers_subscriber_key'] as const;
+
 /**
- * Puts a verified number on the account (replacing its previous one). The unique index
- * phone_numbers_e164_key refuses a number another live account holds: the race between two
- * accounts verifying one number is settled here, by the database.
+ * Puts a verified number on the account (replacing its previous one). The unique indexes
+ * HELD_ELSEWHERE refuse a line another live account holds, in either of its forms: the race
+ * between two accounts verifying one line is settled here, by the database.
  */
-export async function saveVerifiedPhone(trx: Transaction<DB>, row: PhoneNumberRow): Promise<void> {
+export async function saveVerifiedPhone(trx: Transaction<DB>, row: PhoneNumberRow & { subscriber: string }): Promise<void> {
+  const { account_id: _, ...changes } = row;
   await trx
     .insertInto('phone_numbers')
     .values(row)
-    .onConflict((oc) =>
-      oc.column('account_id').doUpdateSet({ e164: row.e164, country: row.country, line_type: row.line_type, verified_at: row.verified_at }),
-    )
+    .onConflict((oc) => oc.column('account_id').doUpdateSet(changes))
     .execute();
 }
 

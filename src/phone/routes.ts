@@ -30,7 +30,7 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['phone'],
       summary: 'Start verifying a number: a code goes out by SMS (landlines: by voice call)',
-      description: 'VoIP numbers (phone_voip) and toll-free, premium-rate, shared-cost, pager, UAN, personal and voicemail numbers (phone_type_unsupported, with lineType) are refused. A number verified on another live account is refused with phone_in_use and recovery links.',
+      description: 'VoIP numbers (phone_voip) and toll-free, premium-rate, shared-cost, pager, UAN, personal, voicemail and machine-to-machine numbers (phone_type_unsupported, with lineType; M2M for operator-listed ranges such as +3197) are refused. A line verified on another live account, in any of its forms (+54 9 11… and +54 11…), is refused with phone_in_use and recovery links.',
       security,
       body: StartBody,
       response: { 202: Type.Object({ verification: VerificationSchema }), ...problems(400, 401, 409, 422, 429) },
@@ -81,14 +81,14 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/admin/phone/voip-ranges', {
     ...adminOnly,
-    schema: { tags: ['admin'], summary: 'Number ranges (E.164 prefixes) refused as VoIP beyond the numbering plan', security, response: { 200: Type.Array(VoipRangeSchema), ...problems(401, 403) } },
+    schema: { tags: ['admin'], summary: 'Number ranges (E.164 prefixes) refused beyond the numbering plan: as VoIP, or as machine-to-machine (kind m2m)', security, response: { 200: Type.Array(VoipRangeSchema), ...problems(401, 403) } },
   }, async () => phone.voipRanges.list());
 
   app.post('/admin/phone/voip-ranges', {
     ...adminOnly,
     schema: {
       tags: ['admin'],
-      summary: 'Treat a number range as VoIP (201; 200 when it was listed already)',
+      summary: 'Refuse a number range as VoIP or (kind m2m) machine-to-machine (201; 200 when it was listed already, unchanged)',
       security,
       body: VoipRangeBody,
       response: { 201: VoipRangeSchema, 200: VoipRangeSchema, ...problems(400, 401, 403) },
@@ -102,7 +102,7 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
     ...adminOnly,
     schema: {
       tags: ['admin'],
-      summary: 'Stop treating a range as VoIP',
+      summary: 'Stop refusing a range',
       security,
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
       response: { 204: Type.Null(), ...problems(401, 403, 404) },

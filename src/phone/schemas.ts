@@ -63,9 +63,14 @@ export const VerifiedPhoneSchema = Type.Object({
   phone: Type.Object({ number: Type.String(), verified: Type.Literal(true), verifiedAt: IsoTime }),
 });
 
+const RangeKindSchema = Type.Union([Type.Literal('voip'), Type.Literal('m2m')], {
+  description: 'voip: refused as phone_voip; m2m (machine-to-machine, devices): refused as phone_type_unsupported with lineType M2M',
+});
+
 export const VoipRangeSchema = Type.Object({
   id: Type.String(),
   prefix: Type.String(),
+  kind: RangeKindSchema,
   note: Type.Union([Type.String(), Type.Null()]),
   createdAt: IsoTime,
   createdBy: Type.Union([Type.String(), Type.Null()]),
@@ -73,5 +78,6 @@ export const VoipRangeSchema = Type.Object({
 
 export const VoipRangeBody = Strict({
   prefix: Type.String({ minLength: 2, maxLength: 24, description: 'E.164 prefix, e.g. +4478930' }),
+  kind: Type.Optional(RangeKindSchema),
   note: Type.Optional(Type.String({ maxLength: 200 })),
 });

@@ -7,7 +7,10 @@ import { countryName, type ParsedPhone } from './parse.js';
  * VoIP numbers are refused (anyone can get a hundred), and so are numbers that are not one
  * subscriber's line. Landlines are accepted, but can only take a voice call.
  */
-export type LineType = Exclude<NumberType, undefined> | 'UNKNOWN';
+export type LineType = Exclude<NumberType, undefined> | 'UNKNOWN' | 'M2M';
+
+/** What an operator-listed range holds (phone_voip_ranges.kind). */
+export type RangeKind = 'voip' | 'm2m';
 
 export interface Verdict {
   lineType: LineType;
@@ -42,15 +45,27 @@ export function verdictFor(lineType: LineType): Verdict {
   if (lineType === 'VOIP') throw voipRefusal();
   const ok = accepted[lineType];
   if (ok) return ok;
+  throw typeUnsupported(lineType);
+}
+
+const USE_INSTEAD = 'Please use a mobile number (or a landline, by voice call).';
+
+function typeUnsupported(lineType: LineType): AppError {
   const why = refusedTypes[lineType] ?? refusedTypes.UNKNOWN!;
-  throw new AppError('phone_type_unsupported', {
-    detail: `${why}, which cannot receive verification codes. Please use a mobile number (or a landline, by voice call).`,
-    extra: { lineType },
-  });
+  const detail = lineType === 'M2M'
+    // It may well receive texts; what it cannot do is stand for a person.
+    ? `This is a machine-to-machine number, issued to a device (a meter, a car, an alarm) rather than to a person, so it cannot prove that an account is yours. ${USE_INSTEAD}`
+    : `${why}, which cannot receive verification codes. ${USE_INSTEAD}`;
+  return new AppError('phone_type_unsupported', { detail, extra: { lineType } });
 }
 
 export function voipRefusal(): AppError {
   return new AppError('phone_voip', { extra: { lineType: 'VOIP' } });
+}
+
+/** A number in an operator-listed range (voip-ranges.ts): refused as VoIP, or as M2M (lineType "M2M"). */
+export function rangeRefusal(kind: RangeKind): AppError {
+  return kind === 'voip' ? voipRefusal() : typeUnsupported('M2M');
 }
 
 /**

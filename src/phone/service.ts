@@ -19,7 +19,8 @@ import { SendLimits } from './limits.js';
 import type { LineTypeLookup } from './lookup.js';
 import { parsePhone } from './parse.js';
 import * as q from './queries.js';
-import { checkCountryAllowed, planVerdict, voipRefusal, withCarrier } from './screen.js';
+import { checkCountryAllowed, planVerdict, rangeRefusal, withCarrier } from './screen.js';
+import { subscriberKey } from './subscriber.js';
 import { phoneInUse, resendTooSoon, tooManyAttempts } from './refusals.js';
 import { phoneStatus, phoneView, type PhoneStatus } from './status.js';
 import { VoipRanges } from './voip-ranges.js';
@@ -82,14 +83,16 @@ export class PhoneService {
     const parsed = parsePhone(input.phone, input.country ?? account.country);
     checkCountryAllowed(parsed, this.deps.allowedCountries);
     let verdict = planVerdict(parsed);
-    if (await this.voipRanges.matches(parsed.e164)) throw voipRefusal();
+    const listed = await this.voipRanges.kindOf(parsed.e164);
+    if (listed) throw rangeRefusal(listed);
+    const subscriber = subscriberKey(parsed.e164);
     const current = await q.findVerifiedPhone(db, accountId);
-    if (current?.e164 === parsed.e164) throw new AppError('phone_already_verified');
+    if (current && subscriberKey(current.e164) === subscriber) throw new AppError('phone_already_verified');
 
     // Past this point each try costs: a probe of who holds a number, maybe a paid lookup.
     await limiter.consume('phone_start_account', accountId);
     if (meta.ip) await limiter.consume('phone_start_ip', meta.ip);
-    const holder = await q.findHolder(db, parsed.e164);
+    const holder = await q.findHolder(db, subscriber);
     if (holder && holder !== accountId) {
       await recordAudit(db, clock.now(), { event: 'phone.in_use_refused', accountId, meta, details: { number: parsed.e164, holderId: holder } });
       throw phoneInUse();
@@ -198,7 +201,14 @@ export class PhoneService {
           throw new AppError('code_expired', { detail: 'This code was replaced by a newer one. Enter the latest code we sent.' });
         }
         const previous = await q.findVerifiedPhone(trx, accountId);
-        await q.saveVerifiedPhone(trx, { account_id: accountId, e164: row.e164, country: row.country, line_type: row.line_type, verified_at: now });
+        await q.saveVerifiedPhone(trx, {
+          account_id: accountId,
+          e164: row.e164,
+          subscriber: subscriberKey(row.e164),
+          country: row.country,
+          line_type: row.line_type,
+          verified_at: now,
+        });
         const change = previous ? 'changed' : 'added';
         await recordAudit(trx, now, {
           event: previous ? 'phone.changed' : 'phone.verified',
@@ -211,7 +221,7 @@ export class PhoneService {
       });
       return { number: row.e164, verified: true, verifiedAt: verifiedAt.toISOString() };
     } catch (error) {
-      if (!isUniqueViolation(error, 'phone_numbers_e164_key')) throw error;
+      if (!q.HELD_ELSEWHERE.some((index) => isUniqueViolation(error, index))) throw error;
       // Another account verified this number first: this verification can never succeed.
       await q.finish(db, row.id, 'cancelled', clock.now());
       await recordAudit(db, clock.now(), { event: 'phone.in_use_refused', accountId, meta, details: { number: row.e164, at: 'verify' } });

@@ -103,12 +103,14 @@ describe('/admin/voip-ranges', () => {
 
     let page = await visitor.get('/admin/voip-ranges');
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('No ranges yet.');
+    // The machine-to-machine defaults (migration 0007) are listed from the start.
+    const defaults = await count(t, 'phone_voip_ranges');
+    expect(page.body).toContain('data-kind="m2m"><td><code>+3197</code>');
     const added = await visitor.post('/admin/voip-ranges', { prefix: '+63 917 4', note: 'seen in abuse' });
     expect(added.statusCode).toBe(303);
     expect(added.headers.location).toBe('/admin/voip-ranges?done=added');
     page = await visitor.get('/admin/voip-ranges?done=added');
-    expect(page.body).toMatch(/<tr data-testid="voip-range"><td><code>\+639174<\/code><\/td><td>seen in abuse<\/td>/);
+    expect(page.body).toMatch(/<tr data-testid="voip-range" data-kind="voip"><td><code>\+639174<\/code><\/td><td>VoIP<\/td><td>seen in abuse<\/td>/);
 
     // A member trying a number in the range is refused as VoIP, with the guidance.
     const { visitor: member } = await signUpByForm(t);
@@ -123,11 +125,11 @@ describe('/admin/voip-ranges', () => {
     expect(textOf(bad.body, 'f-prefix-error')).toMatch(/A range is \+ followed by the country code/);
     expect(control(bad.body, 'prefix')!.value).toBe('0917');
 
-    const id = /action="\/admin\/voip-ranges\/([0-9a-f-]{36})\/remove"/.exec(page.body)![1]!;
+    const id = /\+639174<\/code>[\s\S]*?action="\/admin\/voip-ranges\/([0-9a-f-]{36})\/remove"/.exec(page.body)![1]!;
     await visitor.get('/admin/voip-ranges');
     const removed = await visitor.post(`/admin/voip-ranges/${id}/remove`, {});
     expect(removed.headers.location).toBe('/admin/voip-ranges?done=removed');
-    expect(await count(t, 'phone_voip_ranges')).toBe(0);
+    expect(await count(t, 'phone_voip_ranges')).toBe(defaults);
     const events = await t.db.selectFrom('audit_events').select('event').where('event', 'like', 'phone.voip_range_%').execute();
     expect(events.map((e) => e.event).sort()).toEqual(['phone.voip_range_added', 'phone.voip_range_removed']);
   });

@@ -140,6 +140,8 @@ export interface PhoneNumbersTable {
   country: string | null;
   line_type: string;
   verified_at: Timestamp;
+  /** The line's canonical key (src/phone/subscriber.ts); null only for lines another account held first (0007). */
+  subscriber: string | null;
 }
 
 export interface PhoneVerificationsTable {
@@ -176,6 +178,7 @@ export interface PhoneVoipRangesTable {
   note: string | null;
   created_by: string | null;
   created_at: Timestamp;
+  kind: Generated<'voip' | 'm2m'>;
 }
 
 /** Help center articles (migrations/0004_help_notices.ts); search columns are generated. */
