@@ -31,7 +31,8 @@ const steps: Record<AnyReason, Omit<Step, 'reason'>> = {
   email_verification_required: { label: 'Verify your e-mail address', href: '#verify-email' },
   phone_verification_required: { label: 'Verify your phone number', href: '/account/phone' },
   two_step_required: { label: 'Turn on two-step verification', href: '/account/security' },
-  step_up_required: { label: "Confirm it's you with two-step verification (asked again after a few minutes)", href: '/account/security' },
+  // A step-up lasts minutes: payments ask for it again each time, which the security page explains.
+  step_up_required: { label: "Confirm it's you with two-step verification", href: '/account/security' },
   account_locked: { label: 'Your account is locked: contact support to unlock it', href: '/support/contact' },
   account_closed: { label: 'This account is closed', href: null },
 };

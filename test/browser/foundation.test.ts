@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, uniqueUser, type TestApp } from '../helpers/app.js';
-import { browserAvailable, launchBrowser, listen, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
+import { browserAvailable, expectAccessible, launchBrowser, listen, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
 
 // Browser globals used inside page.evaluate: this file is compiled without the DOM library.
 declare const document: { activeElement: unknown };
@@ -75,6 +75,7 @@ describe.skipIf(!browserAvailable)('the foundation in a browser', () => {
     const href = new URL((await link.getAttribute('href'))!);
     await page.goto(href.pathname + href.search);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('E-mail verified');
+    await expectAccessible(page);
     await page.getByRole('link', { name: 'Go to your account' }).click();
     await page.waitForURL('**/account');
     expect(await page.getByText('not verified').count()).toBe(0);
@@ -105,6 +106,7 @@ describe.skipIf(!browserAvailable)('the foundation in a browser', () => {
     const message = await page.locator(`#${describedBy.at(-1)}`).textContent();
     expect(message).toBe('The username, e-mail or password is not right.');
     expect(await page.getByLabel('Username or e-mail').inputValue()).toBe(member.username);
+    await expectAccessible(page);
   });
 
   it('keeps the input of a refused sign-up, explains the error and looks like a product', async () => {
@@ -124,12 +126,13 @@ describe.skipIf(!browserAvailable)('the foundation in a browser', () => {
     expect(await page.getByLabel('Country').inputValue()).toBe('PH');
     const color = await page.locator('#f-username-error').evaluate((el) => getComputedStyle(el).color);
     expect(color).toBe('rgb(180, 35, 24)'); // the stylesheet loaded under the CSP
+    await expectAccessible(page);
     const dir = join(process.cwd(), '.test-cache');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: join(dir, 'signup-error.png'), fullPage: true });
   });
 
-  it.each(['/', '/signup', '/login', '/dev/outbox', '/account', '/account/security', '/admin'])('labels every control on %s', async (path) => {
+  it.each(['/', '/signup', '/login', '/dev/outbox', '/account', '/account/security', '/admin'])('labels every control on %s, and axe finds nothing serious', async (path) => {
     const page = await visit('/signup');
     if (path.startsWith('/account') || path === '/admin') {
       const member = await signUp(t);
@@ -146,6 +149,7 @@ describe.skipIf(!browserAvailable)('the foundation in a browser', () => {
     // Every form has exactly one submit button.
     const buttons = await page.locator('form').evaluateAll((forms) => forms.map((f) => f.querySelectorAll('button, input[type=submit]').length));
     expect(buttons.every((n) => n === 1)).toBe(true);
+    await expectAccessible(page);
   });
 
   it('works from the keyboard: skip link first, fields in order, Enter submits', async () => {

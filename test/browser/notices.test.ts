@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, type TestApp } from '../helpers/app.js';
-import { browserAvailable, launchBrowser, listen, newPage } from '../helpers/browser.js';
+import { browserAvailable, expectAccessible, launchBrowser, listen, newPage } from '../helpers/browser.js';
 import { signUpAdmin } from '../help/support.js';
 import { feedWith, putFeed, targeted } from '../notices/support.js';
 
@@ -49,6 +49,7 @@ describe.skipIf(!browserAvailable)('notice banners in a browser', () => {
       await expect(warning.getAttribute('data-scope')).resolves.toBe('targeted');
       await expect(warning.locator('.notice-icon.icon-warning').count()).resolves.toBe(1);
       await expect(banners.getByRole('status').textContent()).resolves.toContain('We are upgrading our systems tonight.');
+      await expectAccessible(page); // the banners' colours too
     }
     // The icons are drawn by the stylesheet: a visible badge with a glyph for each kind.
     const icon = (kind: string) =>

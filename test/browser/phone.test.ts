@@ -2,7 +2,7 @@ import lib from 'google-libphonenumber';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
-import { browserAvailable, launchBrowser, listen, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
+import { browserAvailable, expectAccessible, launchBrowser, listen, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
 
 let t: TestApp;
 let browser: Browser;
@@ -17,6 +17,7 @@ async function signedInOnPhonePage(who: SignedUp): Promise<Page> {
   watchConsole(page, consoleErrors);
   await signInByForm(page, who.username, who.password, '/login?next=/account/phone');
   await page.waitForURL('**/account/phone');
+  await expectAccessible(page);
   return page;
 }
 
@@ -35,6 +36,7 @@ async function sendCode(page: Page, phone: string, country?: string) {
   await page.getByLabel('Phone number').fill(phone);
   await page.getByRole('button', { name: 'Send code' }).click();
   await page.waitForLoadState();
+  await expectAccessible(page); // whatever the answer: the code form, or a refusal beside the field
 }
 
 describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
@@ -74,12 +76,14 @@ describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForLoadState();
     expect(await page.locator('#f-code-error').textContent()).toContain('4 tries left');
+    await expectAccessible(page);
 
     await page.getByLabel('Code').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL('**/account/phone?done=verified');
     expect(await page.getByTestId('phone-number').textContent()).toContain('+639175558888');
     expect(await page.getByTestId('phone-verified').textContent()).toBe('verified');
+    await expectAccessible(page);
   });
 
   it('counts the resend wait down, then calls with the code, which verifies the number', async () => {
