@@ -30,9 +30,9 @@ type AnyReason = Reason | 'two_step_required';
 const steps: Record<AnyReason, Omit<Step, 'reason'>> = {
   email_verification_required: { label: 'Verify your e-mail address', href: '#verify-email' },
   phone_verification_required: { label: 'Verify your phone number', href: '/account/phone' },
-  two_step_required: { label: 'Turn on two-step verification', href: '/account/security' },
+  two_step_required: { label: 'Turn on two-step verification', href: '/account/security#two-step' },
   // A step-up lasts minutes: payments ask for it again each time, which the security page explains.
-  step_up_required: { label: "Confirm it's you with two-step verification", href: '/account/security' },
+  step_up_required: { label: "Confirm it's you with two-step verification", href: '/account/security#two-step' },
   account_locked: { label: 'Your account is locked: contact support to unlock it', href: '/support/contact' },
   account_closed: { label: 'This account is closed', href: null },
 };

@@ -134,9 +134,10 @@ describe.skipIf(!browserAvailable)('every page passes axe-core (no serious or cr
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab'); // the button
     const refused = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/signup');
+    const loaded = page.waitForEvent('load'); // of the page the refusal renders, not the one left behind
     await page.keyboard.press('Enter');
     expect((await refused).status()).toBeGreaterThanOrEqual(400);
-    await page.waitForLoadState();
+    await loaded;
 
     // The refusal: the title says so, the keyboard is on the password, its message is its description.
     expect(await page.title()).toMatch(/^Error: /);

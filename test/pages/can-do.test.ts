@@ -75,7 +75,7 @@ describe('the "What you can do" panel on /account', () => {
     // The e-mail step points at the resend form on the same page, which must be there.
     expect(html).toMatch(/<form method="post" action="\/account\/email-verification"[^>]*id="verify-email"/);
     const payment = shown.withdraw_funds!.steps.find((s) => s.reason === 'step_up_required');
-    expect(payment).toMatchObject({ text: expect.stringContaining("Confirm it's you"), href: '/account/security' });
+    expect(payment).toMatchObject({ text: expect.stringContaining("Confirm it's you"), href: '/account/security#two-step' });
   });
 
   it('follows the gate as the member verifies the e-mail, the phone, then confirms it is them', async () => {
