@@ -3,7 +3,7 @@ import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/crypto.js';
 import { isUniqueViolation, type Db } from '../platform/db/database.js';
-import type { AccountRow, DB, Role } from '../platform/db/schema.js';
+import type { AccountRow, DB, MemberAccount, Role } from '../platform/db/schema.js';
 import { AppError, invalid, type FieldError } from '../platform/errors.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
@@ -175,7 +175,7 @@ export class AccountService {
     return account;
   }
 
-  async view(account: AccountRow): Promise<AccountView> {
+  async view(account: MemberAccount): Promise<AccountView> {
     return toAccountView(this.deps.db, account, this.deps.viewParts);
   }
 

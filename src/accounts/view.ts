@@ -1,5 +1,5 @@
 import type { Db } from '../platform/db/database.js';
-import type { AccountRow, AccountStatus, Role } from '../platform/db/schema.js';
+import type { AccountStatus, MemberAccount, Role } from '../platform/db/schema.js';
 import { staffRolesOf } from './queries.js';
 
 /** The account as members and clients see it (GET /v1/me). */
@@ -22,9 +22,9 @@ export interface AccountView {
  * Another domain's part of the view (the phone, two-step), handed to AccountService in
  * app.ts, so GET /v1/me needs no knowledge of their tables.
  */
-export type ViewPart = (account: AccountRow, view: AccountView) => Promise<void>;
+export type ViewPart = (account: MemberAccount, view: AccountView) => Promise<void>;
 
-export async function toAccountView(db: Db, account: AccountRow, parts: readonly ViewPart[]): Promise<AccountView> {
+export async function toAccountView(db: Db, account: MemberAccount, parts: readonly ViewPart[]): Promise<AccountView> {
   const view: AccountView = {
     id: account.id,
     email: account.email,

@@ -1,4 +1,4 @@
-import type { AccountRow, SessionRow } from '../platform/db/schema.js';
+import type { AccountRow, MemberAccount, SessionRow } from '../platform/db/schema.js';
 import type { Clock } from '../platform/clock.js';
 
 /** What other marketplace services ask about, and what each needs. */
@@ -66,7 +66,7 @@ export class GateService {
   }
 
   /** For the member: the step-up is the current session's. */
-  async permissions(account: AccountRow, session: SessionRow): Promise<Record<Action, Decision>> {
+  async permissions(account: MemberAccount, session: SessionRow): Promise<Record<Action, Decision>> {
     const facts = await this.facts(account.id);
     const elevated = session.elevated_until !== null && session.elevated_until > this.deps.clock.now();
     return Object.fromEntries(ACTIONS.map((action) => [action, decide(account, action, { ...facts, elevated })])) as Record<Action, Decision>;
@@ -78,7 +78,7 @@ export class GateService {
   }
 }
 
-function decide(account: AccountRow, action: Action, facts: Facts): Decision {
+function decide(account: MemberAccount, action: Action, facts: Facts): Decision {
   if (account.status === 'closed') return { allowed: false, reasons: ['account_closed'] };
   const needs = requirements[action];
   const reasons: Reason[] = [];

@@ -5,7 +5,7 @@ import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
 import type { Random } from '../platform/crypto.js';
 import { isUniqueViolation, type Db } from '../platform/db/database.js';
-import type { AccountRow, DB } from '../platform/db/schema.js';
+import type { DB, MemberAccount } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
@@ -73,7 +73,7 @@ export class PhoneService {
   }
 
   /** The phone part of the account view (GET /v1/me). */
-  readonly viewPart = (account: AccountRow, view: AccountView): Promise<void> => phoneView(this.deps.db, account, view);
+  readonly viewPart = (account: MemberAccount, view: AccountView): Promise<void> => phoneView(this.deps.db, account, view);
 
   /** Starts verifying a number: screens it, then sends a code by SMS (or a call to a landline). */
   async start(accountId: string, input: { phone: string; country?: string | undefined; channel?: PhoneChannel | undefined }, meta: RequestMeta): Promise<VerificationView> {

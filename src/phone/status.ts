@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AccountRow, DB } from '../platform/db/schema.js';
+import type { DB, MemberAccount } from '../platform/db/schema.js';
 import type { AccountView } from '../accounts/view.js';
 import { deliveryReport, type DeliveryStatus } from '../platform/messaging/delivery.js';
 import { MAX_ATTEMPTS, MAX_SENDS } from './codes.js';
@@ -100,7 +100,7 @@ export async function phoneStatus(db: Kysely<DB>, now: Date, accountId: string, 
 }
 
 /** The phone part of GET /v1/me: the verified number, else the one being verified. */
-export async function phoneView(db: Kysely<DB>, account: AccountRow, view: AccountView): Promise<void> {
+export async function phoneView(db: Kysely<DB>, account: MemberAccount, view: AccountView): Promise<void> {
   const verified = await findVerifiedPhone(db, account.id);
   if (verified) {
     view.phone = { number: verified.e164, verified: true };

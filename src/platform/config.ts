@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { isCountryCode } from './countries.js';
 
@@ -41,8 +42,13 @@ export interface Config {
   readonly sessionIdleSeconds: number;
   readonly countryHeader: string;
   readonly logLevel: string;
-  /** Proxy addresses (comma-separated IPs or CIDRs) whose X-Forwarded-For is believed. */
+  /**
+   * Proxy addresses (comma-separated IPs or CIDRs) whose X-Forwarded-For is believed;
+   * undefined when unset or `none` (the socket's address is the client's).
+   */
   readonly trustProxy: string | undefined;
+  /** Bearer token for GET /metrics; in production /metrics is not served without one. */
+  readonly metricsToken: string | undefined;
   /** A request's headers and body must arrive within this (REQUEST_TIMEOUT_SECONDS). */
   readonly requestTimeoutSeconds: number;
   /** An idle kept-alive connection is closed after this (KEEP_ALIVE_TIMEOUT_SECONDS). */
@@ -135,6 +141,31 @@ function headerName(env: Env, name: string, fallback: string): string {
   return raw.toLowerCase();
 }
 
+/** proxy-addr's names for address ranges, accepted as they are. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: `none`, or a comma-separated list of IPs, CIDRs and proxy-addr range names.
+ * Validated here: proxy-addr would otherwise throw at the first request, or quietly trust
+ * something other than what was meant.
+ */
+function trustedProxies(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw || raw.toLowerCase() === 'none') return undefined;
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || extra !== undefined || !prefixOk) {
+      throw new ConfigError(name, `entries are IP addresses or CIDR ranges such as 10.0.0.0/8, or loopback, linklocal, uniquelocal; or set none (got "${entry.slice(0, 100)}")`);
+    }
+  }
+  return entries.join(',');
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -197,7 +228,14 @@ export function loadConfig(env: Env = process.env): Config {
     // The auth token travels in every Twilio request: never over plain HTTP in production.
     if (twilioBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_BASE_URL', 'must use https:// when NODE_ENV=production');
     if (twilioLookupBaseUrl?.startsWith('http:')) throw new ConfigError('TWILIO_LOOKUP_BASE_URL', 'must use https:// when NODE_ENV=production');
+    // Behind a load balancer every client shares its address: unless the proxies are named,
+    // each per-IP limit becomes one limit for everybody. Directly exposed, say none.
+    if (!env.TRUST_PROXY?.trim()) {
+      throw new ConfigError('TRUST_PROXY', 'is required when NODE_ENV=production: the proxy addresses or CIDRs in front of Verity, or none');
+    }
   }
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
 
   return Object.freeze({
     port,
@@ -220,7 +258,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionAbsoluteSeconds: integer(env, 'SESSION_ABSOLUTE_SECONDS', 30 * 86400, 60, 365 * 86400),
     sessionIdleSeconds: integer(env, 'SESSION_IDLE_SECONDS', 7 * 86400, 60, 365 * 86400),
     countryHeader: headerName(env, 'COUNTRY_HEADER', 'cf-ipcountry'),
-    trustProxy: env.TRUST_PROXY || undefined,
+    trustProxy: trustedProxies(env, 'TRUST_PROXY'),
+    metricsToken,
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
     keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),

@@ -1,6 +1,6 @@
 import type { ExpressionBuilder, Insertable, Kysely } from 'kysely';
 import { addSeconds } from '../platform/clock.js';
-import type { AccountRow, DB, SessionRow, SessionsTable } from '../platform/db/schema.js';
+import type { DB, MemberAccount, SessionRow, SessionsTable } from '../platform/db/schema.js';
 
 export async function insertSession(db: Kysely<DB>, row: Insertable<SessionsTable>): Promise<SessionRow> {
   return db.insertInto('sessions').values(row).returningAll().executeTakeFirstOrThrow();
@@ -14,18 +14,37 @@ function live(now: Date, idleSeconds: number) {
     eb.and([eb('s.revoked_at', 'is', null), eb('s.expires_at', '>', now), eb('s.last_seen_at', '>', addSeconds(now, -idleSeconds))]);
 }
 
-/** A live session by its token's hash, with its account. */
+/**
+ * What a signed-in request knows of its member: the account without its password hash.
+ * The hash is read only where a password is checked (it must not ride along on every
+ * request, into logs, error reports or a template's data).
+ */
+const MEMBER_COLUMNS = [
+  'accounts.id',
+  'accounts.email',
+  'accounts.username',
+  'accounts.full_name',
+  'accounts.country',
+  'accounts.roles',
+  'accounts.email_verified_at',
+  'accounts.status',
+  'accounts.created_at',
+  'accounts.updated_at',
+  'accounts.closed_at',
+] as const satisfies ReadonlyArray<`accounts.${keyof MemberAccount}`>;
+
+/** A live session by its token's hash, with its account (no password hash). */
 export async function findLiveSessionByHash(
   db: Kysely<DB>,
   tokenHash: string,
   now: Date,
   idleSeconds: number,
-): Promise<{ session: SessionRow; account: AccountRow } | undefined> {
+): Promise<{ session: SessionRow; account: MemberAccount } | undefined> {
   // One round trip: this runs on every signed-in request.
   const row = await db
     .selectFrom('sessions as s')
     .innerJoin('accounts', 'accounts.id', 's.account_id')
-    .selectAll('accounts')
+    .select(MEMBER_COLUMNS)
     .select([
       's.id as s_id',
       's.token_hash as s_token_hash',

@@ -5,7 +5,7 @@ import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
 import { randomToken, sha256Hex, type Random } from '../platform/crypto.js';
 import type { Db } from '../platform/db/database.js';
-import type { AccountRow, DB, SessionRow } from '../platform/db/schema.js';
+import type { AccountRow, DB, MemberAccount, SessionRow } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
@@ -27,7 +27,7 @@ export interface IssuedSession {
 
 export interface Authenticated {
   session: SessionRow;
-  account: AccountRow;
+  account: MemberAccount;
 }
 
 export interface SessionView {

@@ -3,7 +3,7 @@ import { findAccountById } from '../accounts/queries.js';
 import type { AccountView } from '../accounts/view.js';
 import { findVerifiedPhone } from '../phone/queries.js';
 import type { RequestMeta } from '../platform/audit.js';
-import type { AccountRow, DB, TwoStepType } from '../platform/db/schema.js';
+import type { DB, MemberAccount, TwoStepType } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { applyChange, type ChangeDeps } from './changes.js';
 import { BACKUP_CODES_LOW, BackupCodesMethod } from './methods/backup-codes.js';
@@ -74,7 +74,7 @@ export class TwoStepService {
   }
 
   /** GET /v1/me: twoStep {enabled, methods}. */
-  readonly viewPart = async (account: AccountRow, view: AccountView): Promise<void> => {
+  readonly viewPart = async (account: MemberAccount, view: AccountView): Promise<void> => {
     const rows = await listMethods(this.deps.db, account.id);
     view.twoStep = { enabled: rows.length > 0, methods: rows.map((r) => r.type) };
   };

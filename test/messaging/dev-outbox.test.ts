@@ -96,6 +96,7 @@ describe('in production', () => {
       database: t.database,
       env: {
         NODE_ENV: 'production',
+        TRUST_PROXY: 'none',
         PUBLIC_URL: 'https://verity.example',
         EMAIL_TRANSPORT: 'smtp',
         SMTP_URL: 'smtp://127.0.0.1:2525',

@@ -5,6 +5,7 @@ import { expectSecureHeaders, Visitor } from './form.js';
 /** Production settings (real transports are configured, but the test doubles still deliver). */
 const PRODUCTION = {
   NODE_ENV: 'production',
+  TRUST_PROXY: 'none',
   PUBLIC_URL: 'https://verity.example',
   EMAIL_TRANSPORT: 'smtp',
   SMTP_URL: 'smtp://127.0.0.1:2525',

@@ -18,6 +18,7 @@ const PRODUCTION = {
   TWILIO_AUTH_TOKEN: 'auth-token',
   TWILIO_FROM: '+15005550006',
   PUBLIC_URL: 'https://verity.example.com',
+  TRUST_PROXY: '10.0.0.0/8',
 };
 
 describe('loadConfig', () => {
@@ -76,6 +77,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ production: true, emailTransport: 'smtp', smsTransport: 'twilio', rateLimit: true, secretKey: SECRET });
   });
 
+  it('reads TRUST_PROXY as a checked list, and none as no proxy at all', () => {
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: 'none' }).trustProxy).toBeUndefined();
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: ' 10.0.0.0/8, 192.168.1.7 ,fd00::/8,loopback' }).trustProxy).toBe('10.0.0.0/8,192.168.1.7,fd00::/8,loopback');
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+  });
+
   it.each<[string, Record<string, string>, string]>([
     ['PORT=abc', { PORT: 'abc' }, 'PORT'],
     ['PORT out of range', { PORT: '70000' }, 'PORT'],
@@ -107,6 +114,13 @@ describe('loadConfig', () => {
     ['production without PUBLIC_URL', { ...PRODUCTION, PUBLIC_URL: '' }, 'PUBLIC_URL'],
     ['production with a plain-http PUBLIC_URL', { ...PRODUCTION, PUBLIC_URL: 'http://verity.example.com' }, 'PUBLIC_URL'],
     ['production with a localhost PUBLIC_URL', { ...PRODUCTION, PUBLIC_URL: 'https://localhost:3000' }, 'PUBLIC_URL'],
+    ['production without TRUST_PROXY', { ...PRODUCTION, TRUST_PROXY: '' }, 'TRUST_PROXY'],
+    ['TRUST_PROXY=*', { TRUST_PROXY: '*' }, 'TRUST_PROXY'],
+    ['TRUST_PROXY with a /33 prefix', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    ['TRUST_PROXY with a host name', { TRUST_PROXY: '10.0.0.1,proxy.internal' }, 'TRUST_PROXY'],
+    ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
+    ['a short METRICS_TOKEN', { METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    ['REQUEST_TIMEOUT_SECONDS=0', { REQUEST_TIMEOUT_SECONDS: '0' }, 'REQUEST_TIMEOUT_SECONDS'],
     ['SESSION_ABSOLUTE_SECONDS=soon', { SESSION_ABSOLUTE_SECONDS: 'soon' }, 'SESSION_ABSOLUTE_SECONDS'],
     ['SESSION_IDLE_SECONDS=0', { SESSION_IDLE_SECONDS: '0' }, 'SESSION_IDLE_SECONDS'],
     ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],

@@ -62,7 +62,7 @@ describe('Twilio configuration', () => {
   it('refuses a base URL that is not http(s), and plain http in production', () => {
     expect(refusal({ ...good, TWILIO_BASE_URL: 'ftp://example.com' })).toMatch(/^TWILIO_BASE_URL: must start with/);
     expect(refusal({ ...good, TWILIO_BASE_URL: 'not a url' })).toMatch(/^TWILIO_BASE_URL: is not a valid URL/);
-    const production = { ...good, NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32), EMAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example', PUBLIC_URL: 'https://verity.example' };
+    const production = { ...good, NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32), EMAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example', PUBLIC_URL: 'https://verity.example', TRUST_PROXY: 'none' };
     expect(refusal({ ...production, TWILIO_BASE_URL: 'http://twilio.internal' })).toMatch(/^TWILIO_BASE_URL: must use https/);
     expect(loadConfig(production).twilio.baseUrl).toBe('https://api.twilio.com');
     expect(refusal({ ...production, PHONE_LOOKUP: 'twilio', TWILIO_LOOKUP_BASE_URL: 'http://lookup.internal' })).toMatch(/^TWILIO_LOOKUP_BASE_URL: must use https/);

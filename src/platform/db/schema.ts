@@ -383,6 +383,8 @@ export interface DB {
 }
 
 export type AccountRow = Selectable<AccountsTable>;
+/** An account as requests carry it: without the password hash (sessions/queries.ts). */
+export type MemberAccount = Omit<AccountRow, 'password_hash'>;
 export type NewAccount = Insertable<AccountsTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
 export type SessionRow = Selectable<SessionsTable>;
