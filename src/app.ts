@@ -41,6 +41,7 @@ import { createTwilioRecheck } from './platform/twilio/recheck.js';
 import { HelpService } from './help/service.js';
 import { NoticeService } from './notices/service.js';
 import { twoStepPlugin } from './twostep/plugin.js';
+import { twoStepChallengeMethods } from './twostep/challenge-methods.js';
 import { TwoStepService } from './twostep/service.js';
 
 export interface AppDeps {
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     policy: { absoluteSeconds: deps.config.sessionAbsoluteSeconds, idleSeconds: deps.config.sessionIdleSeconds },
   });
+  const twoStep = new TwoStepService({ db: deps.db, clock: deps.clock, random: deps.random, secrets: deps.secrets, outbox, publicUrl: deps.config.publicUrl });
   const challenges = createChallenges({
     db: deps.db,
     clock: deps.clock,
@@ -89,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     outbox,
     publicUrl: deps.config.publicUrl,
     sessions,
+    methods: twoStepChallengeMethods(twoStep, { consumeSendCaps: (target) => phone.consumeSendCaps(target) }),
   });
   const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
   const phone = new PhoneService({
@@ -107,7 +110,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     recheck: deps.config.smsTransport === 'twilio' ? createTwilioRecheck({ config: deps.config, db: deps.db, clock: deps.clock, log }) : undefined,
     removalGuard: (accountId) => twoStep.phoneRemovalGuard(accountId),
   });
-  const twoStep = new TwoStepService({ db: deps.db, clock: deps.clock, random: deps.random, secrets: deps.secrets, outbox, publicUrl: deps.config.publicUrl });
   const accounts = new AccountService({
     db: deps.db,
     clock: deps.clock,

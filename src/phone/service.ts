@@ -15,7 +15,7 @@ import type { AccountView } from '../accounts/view.js';
 import { CarrierScreen } from './carrier.js';
 import * as codes from './codes.js';
 import { wrongCodeDetail } from '../platform/codes.js';
-import { SendLimits } from './limits.js';
+import { SendLimits, type SendTarget } from './limits.js';
 import type { LineTypeLookup } from './lookup.js';
 import { parsePhone } from './parse.js';
 import * as q from './queries.js';
@@ -70,6 +70,14 @@ export class PhoneService {
   /** Whether the account has a verified number (the gate asks). */
   async hasVerifiedPhone(accountId: string): Promise<boolean> {
     return !!(await q.findVerifiedPhone(this.deps.db, accountId));
+  }
+
+  /**
+   * Counts a code another domain sends to a verified number (2SV by text or call) against the
+   * same anti-pumping caps as verification codes, refusing with 429 when one is used up.
+   */
+  consumeSendCaps(target: SendTarget): Promise<void> {
+    return this.limits.consume(target);
   }
 
   /** The phone part of the account view (GET /v1/me). */

@@ -126,30 +126,44 @@ export class TwoStepService {
     }
   }
 
-  /** What a challenge offers this account: every usable method with its hint. */
-  async challengeMethods(accountId: string): Promise<ChallengeMethod[]> {
+  /** Whether `type` is on for the account and can be used now (backup codes: some left). */
+  async usable(accountId: string, type: TwoStepType): Promise<boolean> {
+    const rows = await listMethods(this.deps.db, accountId);
+    if (!rows.some((r) => r.type === type)) return false;
+    return type === 'backup_code' ? (await BackupCodesMethod.remaining(this.deps.db, accountId)) > 0 : true;
+  }
+
+  /** What helps the member pick a method at a challenge: the phone's last digits, the question... */
+  async hint(account: AccountRow, type: TwoStepType): Promise<{ hint?: string; question?: string }> {
     const { db } = this.deps;
-    const rows = await listMethods(db, accountId);
-    const out: ChallengeMethod[] = [];
-    for (const { type } of rows) {
-      if (type === 'sms' || type === 'voice') {
-        const phone = await findVerifiedPhone(db, accountId);
-        if (phone) out.push({ type, hint: phoneHint(phone.e164) });
-      } else if (type === 'email') {
-        const account = await findAccountById(db, accountId);
-        if (account) out.push({ type, hint: maskEmail(account.email) });
-      } else if (type === 'security_question') {
-        const question = await SecurityQuestionMethod.question(db, accountId);
-        if (question) out.push({ type, question: question.text });
-      } else if (type === 'passkey') {
-        out.push({ type, hint: (await PasskeysMethod.names(db, accountId)).join(', ') });
-      } else if (type === 'backup_code') {
-        // Used up codes cannot pass anything: not offered until new ones are made.
-        const left = await BackupCodesMethod.remaining(db, accountId);
-        if (left > 0) out.push({ type, hint: `${left} left` });
-      } else {
-        out.push({ type });
+    switch (type) {
+      case 'sms':
+      case 'voice': {
+        const phone = await findVerifiedPhone(db, account.id);
+        return phone ? { hint: phoneHint(phone.e164) } : {};
       }
+      case 'email':
+        return { hint: maskEmail(account.email) };
+      case 'security_question': {
+        const question = await SecurityQuestionMethod.question(db, account.id);
+        return question ? { question: question.text } : {};
+      }
+      case 'passkey':
+        return { hint: (await PasskeysMethod.names(db, account.id)).join(', ') };
+      case 'backup_code':
+        return { hint: `${await BackupCodesMethod.remaining(db, account.id)} left` };
+      case 'totp':
+        return {};
+    }
+  }
+
+  /** Every usable method of the account with its hint, in the order they were added. */
+  async challengeMethods(accountId: string): Promise<ChallengeMethod[]> {
+    const account = await findAccountById(this.deps.db, accountId);
+    if (!account) return [];
+    const out: ChallengeMethod[] = [];
+    for (const { type } of await listMethods(this.deps.db, accountId)) {
+      if (await this.usable(accountId, type)) out.push({ type, ...(await this.hint(account, type)) });
     }
     return out;
   }
