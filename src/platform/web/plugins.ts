@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
@@ -52,6 +53,8 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
     layout: './layout.eta',
   });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: '1h' });
+  // Browsers ask for /favicon.ico where a page names no icon (a JSON answer, /openapi.json).
+  app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) => reply.sendFile('favicon.ico', { maxAge: '1d' }));
 
   await app.register(fastifySwagger, {
     // The document describes the JSON API; the HTML pages are not part of it.
@@ -71,7 +74,18 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
       },
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // The site's own CSP applies here too (no staticCSP: swagger-ui's would allow any https:
+    // style and framing by the site). Under it, the standalone layout's top bar breaks: its
+    // Swagger logo is an SVG with an inline <style>, refused with a console error. The base
+    // layout has no top bar, and the page gets the site's title and icon.
+    uiConfig: { layout: 'BaseLayout' },
+    theme: {
+      title: 'Verity API',
+      favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: readFileSync(join(publicDir, 'favicon.svg')) }],
+    },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('onRequest', async (request, reply) => {
