@@ -134,7 +134,7 @@ export class TwoStepService {
   }
 
   /** What helps the member pick a method at a challenge: the phone's last digits, the question... */
-  async hint(account: AccountRow, type: TwoStepType): Promise<{ hint?: string; question?: string }> {
+  async hint(account: MemberAccount, type: TwoStepType): Promise<{ hint?: string; question?: string }> {
     const { db } = this.deps;
     switch (type) {
       case 'sms':
