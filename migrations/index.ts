@@ -7,6 +7,7 @@ import * as m0004 from './0004_help_notices.js';
 import * as m0005 from './0005_message_order.js';
 import * as m0006 from './0006_audit_no_truncate.js';
 import * as m0007 from './0007_phone_subscriber.js';
+import * as m0008 from './0008_outbox_sealed.js';
 import * as m0009 from './0009_challenges.js';
 import * as m0010 from './0010_two_step.js';
 import * as m0012 from './0012_recovery.js';
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '0005_message_order': m0005,
   '0006_audit_no_truncate': m0006,
   '0007_phone_subscriber': m0007,
+  '0008_outbox_sealed': m0008,
   '0009_challenges': m0009,
   '0010_two_step': m0010,
   '0012_recovery': m0012,

@@ -66,7 +66,11 @@ async function main(): Promise<void> {
 
   app.verity.outbox.start();
   app.verity.jobs.start();
-  const sweeper = setInterval(() => void app.verity.limiter.sweep().catch(() => undefined), 10 * 60 * 1000);
+  // Housekeeping every 10 minutes: expired rate-limit counters, and outbox rows past retention.
+  const sweeper = setInterval(() => {
+    void app.verity.limiter.sweep().catch(() => undefined);
+    void app.verity.outbox.purgeFinished(config.outboxRetentionDays).catch((err: unknown) => log.warn({ err }, 'outbox retention sweep failed'));
+  }, 10 * 60 * 1000);
   sweeper.unref();
 
   await app.listen({ port: config.port, host: config.host });

@@ -55,6 +55,8 @@ export interface Config {
   readonly keepAliveTimeoutSeconds: number;
   /** SIGTERM ends the process within this, whatever is still open (SHUTDOWN_TIMEOUT_SECONDS). */
   readonly shutdownTimeoutSeconds: number;
+  /** Sent and abandoned outbox messages are deleted this many days after they were written. */
+  readonly outboxRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -263,6 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
     keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
+    outboxRetentionDays: integer(env, 'OUTBOX_RETENTION_DAYS', 30, 1, 3650),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });
 }

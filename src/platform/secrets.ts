@@ -10,6 +10,8 @@ export interface Secrets {
   readonly tokenKey: Buffer;
   /** AES-256-GCM key for TOTP secrets. */
   readonly encryptionKey: Buffer;
+  /** AES-256-GCM key for message bodies waiting in the outbox. */
+  readonly outboxKey: Buffer;
   /** Signs cookies (CSRF secret, visitor ids). */
   readonly cookieSecret: string;
   /** HMAC key of CSRF tokens (which bind a form to its session). */
@@ -20,6 +22,7 @@ export function deriveSecrets(secretKey: string): Secrets {
   return Object.freeze({
     tokenKey: deriveKey(secretKey, 'tokens'),
     encryptionKey: deriveKey(secretKey, 'encryption'),
+    outboxKey: deriveKey(secretKey, 'outbox'),
     cookieSecret: deriveKey(secretKey, 'cookies').toString('base64url'),
     csrfKey: deriveKey(secretKey, 'csrf'),
   });

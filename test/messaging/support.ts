@@ -4,6 +4,8 @@ import type { Db } from '../../src/platform/db/database.js';
 import { createMetrics, type Metrics } from '../../src/platform/metrics.js';
 import { Outbox, type NewMessage } from '../../src/platform/messaging/outbox.js';
 import { TransportError, type OutgoingMessage, type Transport, type Transports } from '../../src/platform/messaging/transport.js';
+import { deriveSecrets } from '../../src/platform/secrets.js';
+import { TEST_SECRET } from '../helpers/app.js';
 
 /** What the scripted transport does on one call. */
 export type Step =
@@ -68,12 +70,15 @@ export class ScriptedTransport implements Transport {
   }
 }
 
+/** The keys the test apps use (helpers/app.ts), so a test can unseal what an outbox wrote. */
+export const TEST_SECRETS = deriveSecrets(TEST_SECRET);
+
 export function allChannels(transport: Transport): Transports {
   return { email: transport, sms: transport, voice: transport };
 }
 
 export function makeOutbox(db: Db, clock: ManualClock, transport: Transport, metrics: Metrics = createMetrics()): Outbox {
-  return new Outbox(db, clock, allChannels(transport), pino({ level: process.env.TEST_LOG ?? 'silent' }), metrics);
+  return new Outbox(db, clock, allChannels(transport), pino({ level: process.env.TEST_LOG ?? 'silent' }), metrics, TEST_SECRETS.outboxKey);
 }
 
 let n = 0;

@@ -54,9 +54,13 @@ export interface OutboxTable {
   channel: Channel;
   recipient: string;
   template: string;
+  /** Empty for messages written since 0008: the subject may carry a code too. */
   subject: string | null;
-  body_text: string;
+  /** Plaintext only in rows queued before 0008; erased once the message is sent. */
+  body_text: string | null;
   body_html: string | null;
+  /** Subject and bodies, sealed (AES-GCM) until the message is handed over (0008). */
+  sealed_body: string | null;
   status: Generated<OutboxStatus>;
   attempts: Generated<number>;
   next_attempt_at: Timestamp;

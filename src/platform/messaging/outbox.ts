@@ -4,6 +4,7 @@ import { addSeconds, type Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import type { Channel, DB, OutboxRow } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
+import { decrypt, encrypt } from '../crypto.js';
 import { renderMessage } from './render.js';
 import { TransportError, type Transports } from './transport.js';
 
@@ -29,21 +30,31 @@ export function backoffSeconds(attempt: number): number {
   return Math.min(delivery.maxRetrySeconds, delivery.firstRetrySeconds * 2 ** (attempt - 1));
 }
 
+/** What a sealed outbox row holds: everything the rendered message says. */
+interface MessageBody {
+  subject: string | null;
+  text: string;
+  html: string | null;
+}
+
 /**
  * Writes a message in the caller's transaction (so it exists only if the change that caused
- * it commits). Call `Outbox.wake()` after the commit to send it at once.
+ * it commits). Call `Outbox.wake()` after the commit to send it at once. The rendered text
+ * carries live codes and link tokens, so it is stored sealed with `key`, never in the clear.
  */
-export async function enqueueMessage(trx: Kysely<DB>, now: Date, message: NewMessage): Promise<string> {
+export async function enqueueMessage(trx: Kysely<DB>, now: Date, key: Buffer, message: NewMessage): Promise<string> {
   const rendered = renderMessage(message.template, message.channel, message.data);
+  const body: MessageBody = { subject: rendered.subject, text: rendered.text, html: rendered.html };
   const row = await trx
     .insertInto('outbox')
     .values({
       channel: message.channel,
       recipient: message.to,
       template: message.template,
-      subject: rendered.subject,
-      body_text: rendered.text,
-      body_html: rendered.html,
+      subject: null,
+      body_text: null,
+      body_html: null,
+      sealed_body: encrypt(key, JSON.stringify(body)),
       next_attempt_at: now,
       created_at: now,
     })
@@ -51,6 +62,18 @@ export async function enqueueMessage(trx: Kysely<DB>, now: Date, message: NewMes
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+/** A row's message: unsealed, or as written in the clear before bodies were sealed (0008). */
+function openBody(key: Buffer, row: OutboxRow): MessageBody {
+  if (row.sealed_body) return JSON.parse(decrypt(key, row.sealed_body)) as MessageBody;
+  return { subject: row.subject, text: row.body_text ?? '', html: row.body_html };
+}
+
+/** Once a message is handed over or given up its text is of no more use: only metadata stays. */
+const ERASED = { subject: null, body_text: null, body_html: null, sealed_body: null } as const;
+
+/** Finished messages (sent or given up) are deleted this long after they were written. */
+export const DEFAULT_RETENTION_DAYS = 30;
 
 /**
  * The in-process sender. Woken after each commit that queued messages; a timer wakes it
@@ -70,10 +93,32 @@ export class Outbox {
     private readonly transports: Transports,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** Seals bodies at rest (Secrets.outboxKey). */
+    private readonly key: Buffer,
   ) {}
 
   enqueue(trx: Kysely<DB>, message: NewMessage): Promise<string> {
-    return enqueueMessage(trx, this.clock.now(), message);
+    return enqueueMessage(trx, this.clock.now(), this.key, message);
+  }
+
+  /**
+   * Deletes sent and abandoned messages written more than `days` ago (their delivery reports
+   * go with them), in batches so one sweep never holds a long transaction. Returns how many.
+   */
+  async purgeFinished(days: number): Promise<number> {
+    const before = addSeconds(this.clock.now(), -days * 86400);
+    let total = 0;
+    for (;;) {
+      const result = await this.db
+        .deleteFrom('outbox')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('outbox').select('id').where('status', 'in', ['sent', 'abandoned']).where('created_at', '<', before).limit(1000),
+        )
+        .executeTakeFirst();
+      const n = Number(result.numDeletedRows);
+      total += n;
+      if (n < 1000) return total;
+    }
   }
 
   start(backstopSeconds = 30): void {
@@ -180,7 +225,7 @@ export class Outbox {
       if (exhausted.length) {
         await trx
           .updateTable('outbox')
-          .set({ status: 'abandoned', locked_until: null, last_error: 'claim expired on the last attempt' })
+          .set({ status: 'abandoned', locked_until: null, last_error: 'claim expired on the last attempt', ...ERASED })
           .where('id', 'in', exhausted)
           .execute();
       }
@@ -202,6 +247,14 @@ export class Outbox {
   private async deliver(row: OutboxRow): Promise<void> {
     const transport = this.transports[row.channel];
     let providerId: string | undefined;
+    let body: MessageBody;
+    try {
+      body = openBody(this.key, row);
+    } catch {
+      // Sealed under another SECRET_KEY (or damaged): no retry will ever open it.
+      await this.failed(row, new TransportError('the message body cannot be unsealed with this SECRET_KEY', true));
+      return;
+    }
     try {
       // The row id travels as the idempotency key: a retry of a hand-off whose answer was
       // lost carries the same id, so the provider (or the dev outbox) keeps one copy.
@@ -209,9 +262,9 @@ export class Outbox {
         id: row.id,
         channel: row.channel,
         to: row.recipient,
-        subject: row.subject,
-        text: row.body_text,
-        html: row.body_html,
+        subject: body.subject,
+        text: body.text,
+        html: body.html,
       }));
     } catch (error) {
       await this.failed(row, error);
@@ -221,7 +274,7 @@ export class Outbox {
     // Accepted is accepted, even if our claim expired meanwhile; 'sent' is never undone.
     const result = await this.db
       .updateTable('outbox')
-      .set({ status: 'sent', sent_at: now, locked_until: null, last_error: null, provider_id: providerId ?? null })
+      .set({ status: 'sent', sent_at: now, locked_until: null, last_error: null, provider_id: providerId ?? null, ...ERASED })
       .where('id', '=', row.id)
       .where('status', '!=', 'sent')
       .executeTakeFirst();
@@ -240,6 +293,7 @@ export class Outbox {
       .updateTable('outbox')
       .set({
         status: giveUp ? 'abandoned' : 'queued',
+        ...(giveUp ? ERASED : {}),
         locked_until: null,
         last_error: message.slice(0, 500),
         next_attempt_at: addSeconds(this.clock.now(), backoffSeconds(row.attempts)),
