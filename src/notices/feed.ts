@@ -2,7 +2,7 @@ import { isCountryCode } from '../platform/countries.js';
 import type { FieldError } from '../platform/errors.js';
 
 /**
- * The notice feed, in the marketplace's shape (PRODUCT.md): one global message and a list of
+ * The notice feed, in the marketplace's shape (docs/RULES.md): one global message and a list of
  * targeted ("responsive") ones. Blank times mean open-ended; a blank country, "All" or "all"
  * means every country.
  */

@@ -25,7 +25,7 @@ const FeedSchema = Type.Unsafe<string>(
       global: FeedMessageSchema,
       responsive: Type.Array(Type.Intersect([FeedMessageSchema, Type.Object({ country: Type.String(), usertype: Type.String() })])),
     },
-    { additionalProperties: true, description: 'The notice feed (PRODUCT.md shape)' },
+    { additionalProperties: true, description: 'The notice feed, in the shape given in docs/RULES.md' },
   ),
 );
 
