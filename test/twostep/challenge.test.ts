@@ -172,3 +172,27 @@ describe('every two-step method passes one and the same challenge', () => {
     expect(res.statusCode).toBe(400);
   });
 });
+
+describe('e-mail codes at a challenge', () => {
+  async function open(member: SignedUp, purpose: 'login' | 'step_up', reason: string) {
+    const account = await findAccountById(t.db, member.id);
+    const session = await t.db.selectFrom('sessions').select('id').where('account_id', '=', member.id).executeTakeFirstOrThrow();
+    return t.app.verity.challenges.open({ purpose, account: account!, reason, sessionId: purpose === 'step_up' ? session.id : null }, noMeta);
+  }
+
+  it('stand in for the methods a member chose only when the member chose e-mail', async () => {
+    const member = await signUp(t);
+    const mail = await lastMessage(t, member.email);
+    await t.app.inject({ method: 'POST', url: '/v1/accounts/email-verification', payload: { token: linkToken(mail!.body, '/verify-email?token') } });
+    // No 2SV: a step-up can be passed by e-mail.
+    expect((await open(member, 'step_up', 'step_up')).methods.map((m) => m.type)).toEqual(['email']);
+    await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
+    // 2SV on without e-mail codes: the inbox is not a second step.
+    expect((await open(member, 'login', 'two_step')).methods.map((m) => m.type)).toEqual(['security_question']);
+    expect((await open(member, 'step_up', 'step_up')).methods.map((m) => m.type)).toEqual(['security_question']);
+    // Under attack, the owner can still get in by e-mail.
+    expect((await open(member, 'login', 'many_failures')).methods.map((m) => m.type)).toEqual(['email', 'security_question']);
+    await call(t, member, 'POST', '/v1/me/two-step/email');
+    expect((await open(member, 'login', 'two_step')).methods.map((m) => m.type)).toEqual(['email', 'security_question']);
+  });
+});
