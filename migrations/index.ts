@@ -10,6 +10,7 @@ import * as m0007 from './0007_phone_subscriber.js';
 import * as m0008 from './0008_outbox_sealed.js';
 import * as m0009 from './0009_challenges.js';
 import * as m0010 from './0010_two_step.js';
+import * as m0011 from './0011_notice_dismissals.js';
 import * as m0012 from './0012_recovery.js';
 
 export const migrations: Record<string, Migration> = {
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '0008_outbox_sealed': m0008,
   '0009_challenges': m0009,
   '0010_two_step': m0010,
+  '0011_notice_dismissals': m0011,
   '0012_recovery': m0012,
 };

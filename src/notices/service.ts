@@ -1,9 +1,10 @@
 import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import type { Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
-import { AppError } from '../platform/errors.js';
-import type { Notice, NoticeViewer } from '../platform/web/notices.js';
-import { activeNotices } from './active.js';
+import { AppError, invalid } from '../platform/errors.js';
+import { NOTICE_KEY, type Notice, type NoticeViewer } from '../platform/web/notices.js';
+import { activeNotices, feedKeys } from './active.js';
+import { dismissedKeys, recordDismissal } from './dismissals.js';
 import { EMPTY_FEED, validateFeed, type Feed } from './feed.js';
 
 /**
@@ -83,9 +84,37 @@ export class NoticeService {
     return text;
   }
 
-  /** What a page shows the viewer now. */
+  /** What a page shows the viewer now: the active notices, less those the viewer dismissed. */
   async forViewer(viewer: NoticeViewer): Promise<Notice[]> {
     const { feed } = await this.current();
-    return activeNotices(feed, viewer, this.deps.clock.now());
+    const active = activeNotices(feed, viewer, this.deps.clock.now());
+    if (!active.length) return active;
+    const dismissed = viewer.accountId
+      ? await dismissedKeys(this.deps.db, viewer.accountId, active.map((n) => n.key))
+      : new Set(viewer.dismissed ?? []);
+    return active.filter((n) => !dismissed.has(n.key));
+  }
+
+  /**
+   * The feed's keys, after checking that `key` is one. A key of a notice that has since
+   * changed or left the feed is not an error (the page was older than the feed): null.
+   */
+  private async keysHolding(key: string): Promise<string[] | null> {
+    if (!NOTICE_KEY.test(key)) throw invalid([{ path: '/key', message: 'This is not a notice key.' }]);
+    const keys = feedKeys((await this.current()).feed);
+    return keys.has(key) ? [...keys] : null;
+  }
+
+  /** Puts a notice away for a member, on every device, until its content changes. */
+  async dismissForAccount(accountId: string, key: string): Promise<void> {
+    const inFeed = await this.keysHolding(key);
+    if (inFeed) await recordDismissal(this.deps.db, accountId, key, inFeed, this.deps.clock.now());
+  }
+
+  /** The keys a visitor's cookie should list once this notice is put away (notices gone from the feed drop out). */
+  async dismissForVisitor(previous: readonly string[], key: string): Promise<string[]> {
+    const inFeed = await this.keysHolding(key);
+    const kept = previous.filter((k) => k !== key && (!inFeed || inFeed.includes(k)));
+    return inFeed ? [...kept, key] : kept;
   }
 }

@@ -20,6 +20,8 @@ async function signedIn(token: string | null, headers: Record<string, string> = 
 }
 
 const TARGETED = 'Withdrawal codes are delayed for freelancers in the Philippines.';
+/** The two banners below at 390 px: over 150 px before they were made compact, about 90 px after. */
+const NOTICES_MAX_HEIGHT_390 = 125;
 
 describe.skipIf(!browserAvailable)('notice banners in a browser', () => {
   beforeAll(async () => {
@@ -82,4 +84,54 @@ describe.skipIf(!browserAvailable)('notice banners in a browser', () => {
     await both.goto('/help');
     await expect(both.getByText(TARGETED).count()).resolves.toBe(1); // the account's country wins
   });
+
+  it('lets a member put a notice away at 390 px without JavaScript, and it stays away on the next pages', async () => {
+    const member = await signUp(t, { country: 'PH', roles: ['freelancer'] });
+    const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+    open.push(context);
+    await context.addCookies([{ name: 'verity_session', value: member.token, url: baseURL, httpOnly: true, sameSite: 'Lax' }]);
+    const page = await context.newPage();
+    await page.goto('/account');
+    const banners = page.getByRole('region', { name: 'Notices' });
+    // Compact on a phone: two short notices fit in well under a fifth of the screen.
+    const box = await banners.boundingBox();
+    expect(box!.height).toBeLessThan(NOTICES_MAX_HEIGHT_390);
+    expect(box!.width).toBeLessThanOrEqual(390);
+    const font = await banners.locator('.notice p').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    expect(font).toBeLessThan(16);
+
+    const close = banners.getByRole('alert').getByRole('button', { name: 'Dismiss this notice' });
+    const size = await close.boundingBox();
+    expect(Math.min(size!.width, size!.height)).toBeGreaterThanOrEqual(24); // a touch target
+    const back = page.waitForResponse((r) => new URL(r.url()).pathname === '/account' && r.request().method() === 'GET');
+    await close.click();
+    await back;
+    await page.waitForLoadState();
+    expect(new URL(page.url()).pathname).toBe('/account');
+    await expect(banners.getByRole('alert').count()).resolves.toBe(0);
+    await expect(page.getByText(TARGETED).count()).resolves.toBe(0);
+    await expect(banners.getByRole('status').textContent()).resolves.toContain('We are upgrading our systems tonight.');
+    for (const path of ['/help', '/account/security']) {
+      await page.goto(path);
+      await expect(page.getByText(TARGETED).count(), path).resolves.toBe(0);
+    }
+  });
+
+  it('lets a visitor who is not signed in put a notice away at 1280 px, by keyboard too', async () => {
+    const page = await signedIn(null);
+    await page.goto('/help');
+    const status = page.getByRole('region', { name: 'Notices' }).getByRole('status');
+    await expect(status.textContent()).resolves.toContain('We are upgrading our systems tonight.');
+    await expectAccessible(page); // the banner and its button
+    await status.getByRole('button', { name: 'Dismiss this notice' }).focus();
+    const back = page.waitForResponse((r) => new URL(r.url()).pathname === '/help' && r.request().method() === 'GET');
+    await page.keyboard.press('Enter');
+    await back;
+    await page.waitForLoadState();
+    await expect(page.getByText('We are upgrading our systems tonight.').count()).resolves.toBe(0);
+    await expect(page.locator('.notices').count()).resolves.toBe(0);
+    await page.goto('/');
+    await expect(page.getByText('We are upgrading our systems tonight.').count()).resolves.toBe(0);
+  });
 });
+

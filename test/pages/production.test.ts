@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, signUp, type TestApp } from '../helpers/app.js';
 import { expectSecureHeaders, Visitor } from './form.js';
 
 /** Production settings (real transports are configured, but the test doubles still deliver). */
@@ -69,6 +69,21 @@ describe('the web shell in production', () => {
     expect(res.statusCode).toBe(303);
     expectHostCookie(visitor.lastSetCookies.get('__Host-verity_session'));
     expect(visitor.cookies.has('__Host-verity_session')).toBe(false);
+  });
+
+  it('names the cookie of a visitor\'s dismissed notices __Host-verity_notices_dismissed', async () => {
+    const admin = await signUp(t);
+    await t.db.insertInto('staff_roles').values({ account_id: admin.id, role: 'admin', granted_by: null, granted_at: t.clock.now() }).execute();
+    const feed = { global: { message: 'Maintenance tonight.', icon: 'info', start: '', end: '' }, responsive: [] };
+    const put = await t.app.inject({ method: 'PUT', url: '/v1/admin/notices/feed', headers: auth(admin.token), payload: feed });
+    expect(put.statusCode).toBe(200);
+    const visitor = new Visitor(t);
+    const page = await visitor.get('/');
+    const key = /name="key" value="([0-9a-f]{16})"/.exec(page.body)![1]!;
+    const res = await visitor.post('/notices/dismiss', { key, next: '/' });
+    expect(res.statusCode).toBe(303);
+    expectHostCookie(visitor.lastSetCookies.get('__Host-verity_notices_dismissed'));
+    expect((await visitor.get('/')).body).not.toContain('Maintenance tonight.');
   });
 
   it('has no development outbox page, and keeps the strict headers and HSTS', async () => {

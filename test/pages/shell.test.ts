@@ -61,7 +61,7 @@ describe('the web shell', () => {
 
   it('renders the notices the notices domain gives, escaped', async () => {
     const original = t.app.verity.notices;
-    t.app.verity.notices = { forViewer: async () => [{ message: 'Maintenance <tonight>', icon: 'warning', scope: 'global' }] };
+    t.app.verity.notices = { forViewer: async () => [{ message: 'Maintenance <tonight>', icon: 'warning', scope: 'global', key: '0123456789abcdef' }] };
     try {
       const res = await new Visitor(t).get('/login');
       expect(res.body).toContain('aria-label="Notices"');

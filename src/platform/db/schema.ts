@@ -217,6 +217,13 @@ export interface NoticeFeedTable {
   updated_by: string | null;
 }
 
+/** Notices a member dismissed, by content hash (migrations/0011_notice_dismissals.ts). */
+export interface NoticeDismissalsTable {
+  account_id: string;
+  notice_key: string;
+  dismissed_at: Timestamp;
+}
+
 /** Two-step verification (migrations/0010_two_step.ts). */
 export type TwoStepType = 'sms' | 'voice' | 'email' | 'totp' | 'security_question' | 'backup_code' | 'passkey';
 
@@ -369,6 +376,7 @@ export interface DB {
   help_articles: HelpArticlesTable;
   help_votes: HelpVotesTable;
   notice_feed: NoticeFeedTable;
+  notice_dismissals: NoticeDismissalsTable;
   phone_numbers: PhoneNumbersTable;
   phone_verifications: PhoneVerificationsTable;
   phone_lookups: PhoneLookupsTable;

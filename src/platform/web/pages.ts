@@ -3,7 +3,8 @@ import type { AccountView } from '../../accounts/view.js';
 import { countryOptions } from '../countries.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { csrfBinding, currentMember } from './auth.js';
-import type { Notice } from './notices.js';
+import { cookieName } from './cookies.js';
+import { parseDismissed, type Notice } from './notices.js';
 import { toAppError } from './problems.js';
 
 /** What every page template can rely on. */
@@ -40,7 +41,12 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply):
   const found = await currentMember(request);
   const account = found ? await verity.accounts.view(found.account) : null;
   const notices = await verity.notices
-    .forViewer({ country: viewerCountry(request, account), userTypes: account?.roles ?? [] })
+    .forViewer({
+      country: viewerCountry(request, account),
+      userTypes: account?.roles ?? [],
+      accountId: found?.account.id ?? null,
+      dismissed: found ? [] : parseDismissed(request.cookies?.[cookieName('dismissedNotices', verity.config.production)]),
+    })
     .catch((err: unknown) => {
       request.log.warn({ err }, 'notices unavailable');
       return [];
