@@ -1,6 +1,7 @@
 import { domain } from '../platform/web/domain.js';
 import { emailCodeMethod } from './email.js';
 import type { ChallengeMethod, MethodContext } from './methods.js';
+import { challengePages } from './pages.js';
 import { challengeRoutes } from './routes.js';
 import { ChallengeService, type SessionIssuer } from './service.js';
 
@@ -10,4 +11,4 @@ export function createChallenges(deps: MethodContext & { sessions: SessionIssuer
 }
 
 /** Second steps: sign-in with two-step verification or under attack, step-up, recovery. */
-export const challengesPlugin = domain<{ challenges: ChallengeService }>({ api: [challengeRoutes] });
+export const challengesPlugin = domain<{ challenges: ChallengeService }>({ api: [challengeRoutes], pages: [challengePages] });

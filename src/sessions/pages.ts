@@ -3,6 +3,7 @@ import { clearSessionCookie, currentMember, member, requireMember, setSessionCoo
 import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { twoStepSection } from '../twostep/pages.js';
+import { startLoginChallenge } from '../challenges/pages.js';
 import { sessionCards } from './view.js';
 
 /** /login, /logout and the sessions part of /account/security. */
@@ -20,8 +21,9 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
   app.post('/login', csrf, async (request, reply) => {
     const values = { login: field(request.body, 'login'), next: safeNext(field(request.body, 'next')) };
     return handleForm(request, reply, { template: 'login', title: 'Sign in', values, fieldFor: { invalid_credentials: 'password' } }, async () => {
-      const { issued } = await sessions.signIn({ login: values.login, password: field(request.body, 'password') }, requestMeta(request));
-      setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
+      const result = await sessions.signIn({ login: values.login, password: field(request.body, 'password') }, requestMeta(request));
+      if (result.status === 'two_step_required') return startLoginChallenge(request, reply, result.challenge, values.next);
+      setSessionCookie(reply, result.issued.token, result.issued.expiresAt, config.production);
       return values.next;
     });
   });

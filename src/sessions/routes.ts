@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AccountSchema, SessionTokenSchema } from '../accounts/schemas.js';
+import { ChallengeSchema } from '../challenges/schemas.js';
 import { member, requireMember } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems, Strict } from '../platform/web/schemas.js';
@@ -25,16 +26,20 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Sign in with a username or e-mail and a password',
       body: Strict({ login: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }),
       response: {
-        200: Type.Object({ status: Type.Literal('authenticated'), session: SessionTokenSchema, account: AccountSchema }, { additionalProperties: true }),
+        200: Type.Union([
+          Type.Object({ status: Type.Literal('authenticated'), session: SessionTokenSchema, account: AccountSchema }, { additionalProperties: true }),
+          Type.Object({ status: Type.Literal('two_step_required'), challenge: ChallengeSchema }, { additionalProperties: true }),
+        ]),
         ...problems(400, 401, 423, 429),
       },
     },
   }, async (request) => {
-    const { issued, account } = await sessions.signIn(request.body, requestMeta(request));
+    const result = await sessions.signIn(request.body, requestMeta(request));
+    if (result.status === 'two_step_required') return { status: result.status, challenge: result.challenge };
     return {
       status: 'authenticated' as const,
-      session: { token: issued.token, expiresAt: issued.expiresAt.toISOString() },
-      account: await accounts.view(account),
+      session: { token: result.issued.token, expiresAt: result.issued.expiresAt.toISOString() },
+      account: await accounts.view(result.account),
     };
   });
 

@@ -2,13 +2,17 @@ import type { Kysely } from 'kysely';
 import { findLiveAccountByLogin, isUuid, updateAccount } from '../accounts/queries.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../accounts/password.js';
 import { recordAudit, type RequestMeta } from '../platform/audit.js';
-import { addSeconds, secondsUntil, type Clock } from '../platform/clock.js';
+import { addSeconds, type Clock } from '../platform/clock.js';
 import { randomToken, sha256Hex, type Random } from '../platform/crypto.js';
 import type { Db } from '../platform/db/database.js';
 import type { AccountRow, DB, MemberAccount, SessionRow } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Metrics } from '../platform/metrics.js';
+import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
+import type { ChallengeView } from '../challenges/service.js';
+import { SignInLock } from './lock.js';
+import { AccountPressure } from './pressure.js';
 import * as q from './queries.js';
 
 export interface SessionPolicy {
@@ -40,17 +44,33 @@ export interface SessionView {
   current: boolean;
 }
 
+export type SignInResult =
+  | { status: 'authenticated'; issued: IssuedSession; account: AccountRow }
+  | { status: 'two_step_required'; challenge: ChallengeView; account: AccountRow };
+
+export interface SessionDeps {
+  db: Db;
+  clock: Clock;
+  random: Random;
+  limiter: RateLimiter;
+  metrics: Metrics;
+  outbox: Outbox;
+  publicUrl: string;
+  policy: SessionPolicy;
+  /** Opens a sign-in challenge (the challenges service; a function, as it needs this service too). */
+  loginChallenge(input: { account: AccountRow; reason: string }, meta: RequestMeta): Promise<ChallengeView>;
+  /** Whether an account has two-step verification on (two-step verification plugs in here). */
+  twoStepEnabled?: (accountId: string) => Promise<boolean>;
+}
+
 export class SessionService {
-  constructor(
-    private readonly deps: {
-      db: Db;
-      clock: Clock;
-      random: Random;
-      limiter: RateLimiter;
-      metrics: Metrics;
-      policy: SessionPolicy;
-    },
-  ) {}
+  private readonly lock: SignInLock;
+  private readonly pressure: AccountPressure;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.lock = new SignInLock(deps);
+    this.pressure = new AccountPressure(deps);
+  }
 
   /** Opens a session inside the caller's transaction. The token is returned once, never stored. */
   async create(trx: Kysely<DB>, accountId: string, meta: RequestMeta): Promise<IssuedSession> {
@@ -78,26 +98,25 @@ export class SessionService {
 
   /**
    * Checks a login and password. Unknown logins and wrong passwords fail identically and
-   * in comparable time; repeated failures lock the login for the rest of the window.
+   * in comparable time. A failure is reserved before the password is compared, so the lock
+   * (lock.ts) is a hard cap even against parallel guesses. A right password opens a session,
+   * or a challenge when two-step verification is on or the account is under attack.
    */
-  async signIn(input: { login: string; password: string }, meta: RequestMeta): Promise<{ issued: IssuedSession; account: AccountRow }> {
+  async signIn(input: { login: string; password: string }, meta: RequestMeta): Promise<SignInResult> {
     const { db, clock, limiter, metrics } = this.deps;
-    if (meta.ip) await limiter.consume('signin_ip', meta.ip);
-    const login = input.login.trim();
-    const account = login.length <= 254 ? await findLiveAccountByLogin(db, login) : undefined;
-    // Unknown logins are locked the same way, so a lock reveals nothing about existence.
-    const lockKey = account ? `account:${account.id}` : `login:${login.toLowerCase()}`;
-    const failures = await limiter.peek('signin_failures', lockKey);
-    if (failures.exceeded) {
+    const hold = await this.lock.reserve(input.login, meta.ip).catch((error: unknown) => {
       metrics.signIns.inc({ outcome: 'locked' });
-      throw locked(secondsUntil(clock.now(), failures.resetAt), failures.resetAt);
-    }
+      throw error;
+    });
+    if (meta.ip) await limiter.consume('signin_ip', meta.ip);
+    const account = hold.login.length <= 254 ? await findLiveAccountByLogin(db, hold.login) : undefined;
 
     const ok = await verifyPassword(account?.password_hash ?? (await dummyHash()), input.password);
     if (!account || !ok) {
       metrics.signIns.inc({ outcome: 'failure' });
-      await this.recordFailure(lockKey, account?.id ?? null, meta, account ? 'wrong_password' : 'unknown_login');
-      throw new AppError('invalid_credentials');
+      const refusal = await this.lock.failed(hold, account?.id ?? null, meta, account ? 'wrong_password' : 'unknown_login');
+      if (account) await this.pressure.failed(account, meta);
+      throw refusal;
     }
     if (account.status === 'locked') {
       metrics.signIns.inc({ outcome: 'locked' });
@@ -106,7 +125,15 @@ export class SessionService {
         detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.',
       });
     }
-    await limiter.reset('signin_failures', lockKey);
+    await this.lock.succeeded(hold);
+
+    const reason = (await this.pressure.underAttack(account.id)) ? 'many_failures' : (await this.deps.twoStepEnabled?.(account.id)) ? 'two_step' : null;
+    if (reason) {
+      // Nothing that works as a session yet: only a challenge, passed by a second factor.
+      metrics.signIns.inc({ outcome: 'challenged' });
+      const challenge = await this.deps.loginChallenge({ account, reason }, meta);
+      return { status: 'two_step_required', challenge, account };
+    }
 
     const issued = await db.transaction().execute(async (trx) => {
       if (needsRehash(account.password_hash)) {
@@ -118,35 +145,25 @@ export class SessionService {
       return created;
     });
     metrics.signIns.inc({ outcome: 'success' });
-    return { issued, account };
+    return { status: 'authenticated', issued, account };
   }
 
   /**
    * Re-checks the password of a signed-in member (closing the account, sensitive changes).
-   * Wrong guesses count toward the same temporary lock as sign-in, so a stolen session
-   * is not an unlimited password-guessing oracle.
+   * Each wrong guess is reserved before comparing, like sign-in, so a stolen session is not
+   * an unlimited (or, in parallel, a raceable) password-guessing oracle.
    */
   async confirmPassword(account: AccountRow, password: string, meta: RequestMeta): Promise<void> {
-    const lockKey = `account:${account.id}`;
-    const failures = await this.deps.limiter.peek('signin_failures', lockKey);
-    if (failures.exceeded) throw locked(secondsUntil(this.deps.clock.now(), failures.resetAt), failures.resetAt);
-    if (await verifyPassword(account.password_hash, password)) return;
-    await this.recordFailure(lockKey, account.id, meta, 'wrong_password_confirm');
+    const hold = await this.lock.reserveConfirmation(account.id);
+    if (await verifyPassword(account.password_hash, password)) {
+      await this.lock.succeeded(hold);
+      return;
+    }
+    await this.lock.failed(hold, account.id, meta, 'wrong_password_confirm');
     throw new AppError('invalid_credentials', {
       detail: 'The password is not right.',
       extra: { errors: [{ path: '/password', message: 'The password is not right.' }] },
     });
-  }
-
-  /** Counts a failed password toward the lock and audits it, and the lock when it begins. */
-  private async recordFailure(lockKey: string, accountId: string | null, meta: RequestMeta, reason: string): Promise<void> {
-    const { db, clock, limiter } = this.deps;
-    const state = await limiter.hit('signin_failures', lockKey);
-    await recordAudit(db, clock.now(), { event: 'signin.failed', accountId, meta, details: { reason } });
-    // This failure is the one that reached the limit (weighted counts need not be whole).
-    if (state.count >= state.limit && state.count - 1 < state.limit) {
-      await recordAudit(db, clock.now(), { event: 'signin.locked', accountId, meta, details: { lockedUntil: state.resetAt.toISOString() } });
-    }
   }
 
   /** Resolves a bearer token to a live session of a usable account, or null. */
@@ -217,12 +234,4 @@ export class SessionService {
   revokeAll(trx: Kysely<DB>, accountId: string, exceptId?: string): Promise<number> {
     return q.revokeAllSessions(trx, accountId, this.deps.clock.now(), exceptId);
   }
-}
-
-function locked(retryAfter: number, until: Date): AppError {
-  return new AppError('account_locked', {
-    detail: `Too many failed sign-ins. Try again after ${until.toISOString()}, or reset your password.`,
-    extra: { lockedUntil: until.toISOString() },
-    retryAfter: Math.max(1, retryAfter),
-  });
 }

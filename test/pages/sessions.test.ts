@@ -80,13 +80,19 @@ describe('the sign-in page', () => {
     },
   );
 
-  it('locks after repeated failures: 423 above the form with Retry-After, the login kept', async () => {
+  it('warns when 3 tries are left, then locks: 423 above the form saying when in words, with Retry-After, the login kept', async () => {
     const member = await signUp(t);
-    for (let i = 0; i < 10; i++) expect((await signIn(member.username, `wrong guess ${i}`)).res.statusCode).toBe(401);
-    const { res } = await signIn(member.username, member.password);
+    const visitor = new Visitor(t);
+    await visitor.get('/login');
+    for (let i = 0; i < 6; i++) expect((await visitor.post('/login', { login: member.username, password: `wrong guess ${i}` })).statusCode).toBe(401);
+    const warned = await visitor.post('/login', { login: member.username, password: 'wrong guess 7' });
+    expect(textOf(warned.body, 'f-password-error')).toBe('The username, e-mail or password is not right. 3 tries left before signing in is paused for a while.');
+    for (let i = 8; i <= 10; i++) expect((await visitor.post('/login', { login: member.username, password: `wrong guess ${i}` })).statusCode).toBe(401);
+    const res = await visitor.post('/login', { login: member.username, password: member.password });
     expect(res.statusCode).toBe(423);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-    expect(/<div class="form-error" role="alert"><p>([^<]+)<\/p>/.exec(res.body)?.[1]).toContain('Too many failed sign-ins.');
+    const message = /<div class="form-error" role="alert"><p>([^<]+)<\/p>/.exec(res.body)?.[1];
+    expect(message).toMatch(/^Too many failed sign-ins\. Try again in 1[56] minutes, or reset your password\.$/);
     expect(control(res.body, 'login')!.value).toBe(member.username);
   });
 

@@ -12,6 +12,8 @@ export const COOKIE_BASE = {
   session: 'verity_session',
   csrf: 'verity_csrf',
   dismissedNotices: 'verity_notices_dismissed',
+  /** The sign-in challenge between the password and the second step (its id is a bearer secret). */
+  challenge: 'verity_challenge',
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_BASE;

@@ -1,0 +1,97 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../platform/errors.js';
+import { cookieName, cookieOptions } from '../platform/web/cookies.js';
+import { setSessionCookie } from '../platform/web/auth.js';
+import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
+import { requestMeta } from '../platform/web/request-meta.js';
+import { CHALLENGE_TTL_SECONDS, type ChallengeService, type ChallengeView } from './service.js';
+
+const LABELS: Record<string, string> = {
+  email: 'A code by e-mail',
+  sms: 'A code by text message',
+  voice: 'A code by phone call',
+  totp: 'Your authenticator app',
+  security_question: 'Your security question',
+  backup_code: 'A backup code',
+  passkey: 'A passkey or security key',
+};
+
+function challengeCookie(request: FastifyRequest): string {
+  return request.cookies?.[cookieName('challenge', request.server.verity.config.production)] ?? '';
+}
+
+function verifyUrl(next: string, extra = ''): string {
+  return `/login/verify?next=${encodeURIComponent(next)}${extra}`;
+}
+
+/**
+ * After a right password that needs a second step: keeps the challenge in an HttpOnly
+ * cookie (never in a URL), sends the code at once when e-mail is the only way, and returns
+ * where the member goes next.
+ */
+export async function startLoginChallenge(request: FastifyRequest, reply: FastifyReply, challenge: ChallengeView, next: string): Promise<string> {
+  const { config, challenges } = request.server.verity;
+  reply.setCookie(cookieName('challenge', config.production), challenge.id, cookieOptions(config.production, { maxAge: CHALLENGE_TTL_SECONDS }));
+  const only = challenge.methods.length === 1 ? challenge.methods[0] : undefined;
+  if (only && ['email', 'sms', 'voice'].includes(only.type)) await challenges.send(challenge.id, only.type, { sessionId: null }, requestMeta(request));
+  return verifyUrl(next);
+}
+
+/** The sign-in's second step (/login/verify): enter the code, ask for another, try another method. */
+export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }> = async (app, { challenges }) => {
+  const { config } = app.verity;
+  const csrf = { preValidation: app.csrfProtection };
+
+  async function stepData(request: FastifyRequest, method?: string) {
+    const view = await challenges.describe(challengeCookie(request), { sessionId: null });
+    const chosen = view.methods.find((m) => m.type === method) ?? view.methods[0]!;
+    const others = view.methods.filter((m) => m !== chosen).map((m) => ({ ...m, label: LABELS[m.type] ?? m.type }));
+    return { chosen: { ...chosen, label: LABELS[chosen.type] ?? chosen.type, sends: ['email', 'sms', 'voice'].includes(chosen.type) }, others };
+  }
+
+  /** A dead challenge sends the member back to the password, saying why. */
+  async function expiredPage(request: FastifyRequest, reply: FastifyReply, next: string) {
+    reply.clearCookie(cookieName('challenge', config.production), cookieOptions(config.production));
+    return renderPage(request, reply, 'login', { title: 'Sign in', values: { next }, formError: new AppError('challenge_expired').detail }, 410);
+  }
+
+  app.get('/login/verify', async (request, reply) => {
+    const query = request.query as { next?: unknown; method?: unknown; sent?: unknown };
+    const next = safeNext(query.next);
+    try {
+      const step = await stepData(request, typeof query.method === 'string' ? query.method : undefined);
+      const flash = query.sent === '1' ? 'We sent a new code.' : undefined;
+      return renderPage(request, reply, 'login-verify', { title: 'Confirm it is you', values: { next }, ...step, flash });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'challenge_expired') return expiredPage(request, reply, next);
+      throw error;
+    }
+  });
+
+  app.post('/login/verify', csrf, async (request, reply) => {
+    const next = safeNext(field(request.body, 'next'));
+    const method = field(request.body, 'method');
+    const step = await stepData(request, method).catch(() => null);
+    if (!step) return expiredPage(request, reply, next);
+    const form = { template: 'login-verify', title: 'Confirm it is you', values: { next }, extra: step, fieldFor: { code_invalid: 'code', code_expired: 'code', too_many_attempts: 'code' } as const };
+    return handleForm(request, reply, form, async () => {
+      const passed = await challenges.verify(challengeCookie(request), { method: step.chosen.type, code: field(request.body, 'code') }, { sessionId: null }, requestMeta(request));
+      if (passed.purpose !== 'login') throw new AppError('challenge_expired');
+      reply.clearCookie(cookieName('challenge', config.production), cookieOptions(config.production));
+      setSessionCookie(reply, passed.issued.token, passed.issued.expiresAt, config.production);
+      return next;
+    });
+  });
+
+  app.post('/login/verify/send', csrf, async (request, reply) => {
+    const next = safeNext(field(request.body, 'next'));
+    const method = field(request.body, 'method');
+    const step = await stepData(request, method).catch(() => null);
+    if (!step) return expiredPage(request, reply, next);
+    const form = { template: 'login-verify', title: 'Confirm it is you', values: { next }, extra: step };
+    return handleForm(request, reply, form, async () => {
+      await challenges.send(challengeCookie(request), step.chosen.type, { sessionId: null }, requestMeta(request));
+      return verifyUrl(next, `&method=${encodeURIComponent(step.chosen.type)}&sent=1`);
+    });
+  });
+};
