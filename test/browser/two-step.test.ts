@@ -3,7 +3,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
-import { browserAvailable, launchBrowser, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
+import { browserAvailable, expectAccessible, launchBrowser, newPage, signInByForm, watchConsole } from '../helpers/browser.js';
 
 let t: TestApp;
 let browser: Browser;
@@ -82,6 +82,7 @@ describe.skipIf(!browserAvailable)('two-step verification in a browser', () => {
     const page = await signedInOnSecurity(who);
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     await expect.poll(() => page.getByTestId('totp-qr').locator('svg').count()).toBe(1);
+    await expectAccessible(page);
     const secret = (await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '');
     const code = OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(secret), timestamp: t.clock.now().getTime() });
     const input = page.getByLabel('Code from the app');
@@ -90,6 +91,17 @@ describe.skipIf(!browserAvailable)('two-step verification in a browser', () => {
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.waitForURL('**/account/security?twostep=totp*');
     expect(await page.getByTestId('two-step-status').textContent()).toContain('on');
+    await expectAccessible(page);
+
+    // Backup codes, shown once, and the security question form pass the same checks.
+    await page.getByRole('button', { name: 'Create backup codes' }).click();
+    await expect.poll(() => page.getByTestId('backup-codes').locator('li').count()).toBe(10);
+    await expectAccessible(page);
+    await page.goto('/account/two-step/security-question');
+    await page.getByLabel('Your answer').fill('Ab');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#f-answer-error').count()).toBe(1);
+    await expectAccessible(page);
     expect(consoleErrors).toEqual([]);
   });
 });
