@@ -83,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.config.publicUrl,
     policy: { absoluteSeconds: deps.config.sessionAbsoluteSeconds, idleSeconds: deps.config.sessionIdleSeconds },
     loginChallenge: (input, meta) => challenges.open({ purpose: 'login', ...input }, meta),
+    twoStepEnabled: (accountId) => twoStep.isEnabled(accountId),
   });
   const twoStep = new TwoStepService({ db: deps.db, clock: deps.clock, random: deps.random, secrets: deps.secrets, outbox, publicUrl: deps.config.publicUrl });
   const challenges = createChallenges({

@@ -196,3 +196,23 @@ describe('e-mail codes at a challenge', () => {
     expect((await open(member, 'login', 'two_step')).methods.map((m) => m.type)).toEqual(['email', 'security_question']);
   });
 });
+
+describe('sign-in in two steps', () => {
+  it('with 2SV on, the password alone gives a challenge, not a session; the authenticator app then signs in', async () => {
+    const member = await signUp(t);
+    const setup = (await call(t, member, 'POST', '/v1/me/two-step/totp')).json();
+    await call(t, member, 'POST', '/v1/me/two-step/totp/confirm', { setupId: setup.setupId, code: appCode(setup.secret) });
+    t.clock.advanceSeconds(30);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login: member.username, password: member.password }, remoteAddress: '10.9.9.9' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().status).toBe('two_step_required');
+    expect(res.json().session).toBeUndefined();
+    const { id, methods } = res.json().challenge;
+    expect(methods.map((m: { type: string }) => m.type)).toEqual(['totp']);
+    // The challenge id is no session.
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: auth(id) })).statusCode).toBe(401);
+    const passed = await verify(id, { method: 'totp', code: appCode(setup.secret) });
+    expect(passed.statusCode, passed.body).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: auth(passed.json().session.token) })).json().twoStep).toEqual({ enabled: true, methods: ['totp'] });
+  });
+});
