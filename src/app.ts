@@ -32,6 +32,8 @@ import { RateLimiter, type CounterStore } from './platform/ratelimit.js';
 import type { Secrets } from './platform/secrets.js';
 import { registerWebPlatform, newRequestId } from './platform/web/plugins.js';
 import { httpTimeouts } from './platform/web/http-timeouts.js';
+import { apiErrorHandler } from './platform/web/problems.js';
+import { refuseHostileStrings } from './platform/web/strings.js';
 import { SessionService } from './sessions/service.js';
 import { GateService } from './gate/service.js';
 import type { LineTypeLookup } from './phone/lookup.js';
@@ -65,9 +67,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     genReqId: newRequestId,
     trustProxy: deps.config.trustProxy ?? false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true } },
+    // verbose: an error carries the failing value, so an empty field reads "required".
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: true, verbose: true } },
     routerOptions: { ignoreTrailingSlash: true },
     ...httpTimeouts(deps.config),
+    // The router's refusals (broken %-escape, over-long parameter) as problem documents.
+    frameworkErrors: apiErrorHandler,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   const metrics = deps.metrics ?? createMetrics();
@@ -177,6 +182,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // NUL bytes and lone surrogates are refused in every body, query and parameter, API and pages.
+  app.addHook('preValidation', refuseHostileStrings);
   await registerWebPlatform(app);
   await app.register(opsRoutes);
   await app.register(homePlugin);

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { clearSessionCookie, currentMember, requireMember, member, setSessionCookie } from '../platform/web/auth.js';
-import { field, fields, handleForm, renderPage } from '../platform/web/pages.js';
+import { formInput, parseForm, validateForm } from '../platform/web/form.js';
+import { handleForm, renderPage } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { toAppError } from '../platform/web/problems.js';
 import { actionCards, type ActionCard } from '../gate/view.js';
 import { sessionCards } from '../sessions/view.js';
+import { CloseBody, ProfileBody, SignUpBody } from './schemas.js';
 
 /** /signup, /verify-email, /account and /account/close: the same services as the API. */
 export const accountPages: FastifyPluginAsync = async (app) => {
@@ -18,17 +20,10 @@ export const accountPages: FastifyPluginAsync = async (app) => {
   });
 
   app.post('/signup', csrf, async (request, reply) => {
-    const input = {
-      email: field(request.body, 'email'),
-      username: field(request.body, 'username'),
-      password: field(request.body, 'password'),
-      country: field(request.body, 'country'),
-      roles: fields(request.body, 'roles'),
-      fullName: field(request.body, 'fullName') || undefined,
-    };
+    const input = formInput(request.body, SignUpBody);
     const { password: _password, ...kept } = input;
     return handleForm(request, reply, { template: 'signup', title: 'Create your account', values: kept, fieldFor: { email_taken: 'email', username_taken: 'username' } }, async () => {
-      const { issued } = await accounts.signUp(input, requestMeta(request));
+      const { issued } = await accounts.signUp(validateForm(request, SignUpBody, input), requestMeta(request));
       setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
       return '/account';
     });
@@ -68,9 +63,9 @@ export const accountPages: FastifyPluginAsync = async (app) => {
   });
 
   app.post('/account', { ...csrf, ...signedIn }, async (request, reply) => {
-    const values = { fullName: field(request.body, 'fullName'), country: field(request.body, 'country'), roles: fields(request.body, 'roles') };
+    const values = formInput(request.body, ProfileBody);
     return handleForm(request, reply, { template: 'account', title: 'Your account', values, extra: await canDo(request) }, async () => {
-      await accounts.updateProfile(member(request).account.id, values, requestMeta(request));
+      await accounts.updateProfile(member(request).account.id, validateForm(request, ProfileBody, values), requestMeta(request));
       return '/account?saved=1';
     });
   });
@@ -87,7 +82,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
     const { account, session } = member(request);
     const sessions = sessionCards(await app.verity.sessions.list(account.id, session.id), app.verity.clock.now());
     return handleForm(request, reply, { template: 'security', title: 'Security', values: {}, extra: { sessions }, fieldFor: { invalid_credentials: 'password' } }, async () => {
-      await accounts.close(account.id, field(request.body, 'password'), requestMeta(request));
+      await accounts.close(account.id, parseForm(request, CloseBody).password, requestMeta(request));
       clearSessionCookie(reply, config.production);
       return '/?closed=1';
     });

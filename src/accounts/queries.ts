@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AccountRow, AccountUpdate, DB, NewAccount } from '../platform/db/schema.js';
 import { anotherAdminRemains } from '../admin/queries.js';
+import { normalizeEmail } from './rules.js';
 
 export async function insertAccount(db: Kysely<DB>, account: NewAccount): Promise<AccountRow> {
   return db.insertInto('accounts').values(account).returningAll().executeTakeFirstOrThrow();
@@ -13,7 +14,8 @@ export async function findAccountById(db: Kysely<DB>, id: string): Promise<Accou
 
 /** A live account by username or e-mail, case-insensitively. */
 export async function findLiveAccountByLogin(db: Kysely<DB>, login: string): Promise<AccountRow | undefined> {
-  const lowered = login.trim().toLowerCase();
+  // Read the way sign-up stored the e-mail (NFC), so an é typed either way matches.
+  const lowered = normalizeEmail(login).toLowerCase();
   const column = lowered.includes('@') ? 'email' : 'username';
   return db
     .selectFrom('accounts')

@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { member, requireMember, requireStaff } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
-import { problems, Strict } from '../platform/web/schemas.js';
-
-const StaffRoleSchema = Type.Union([Type.Literal('agent'), Type.Literal('admin')]);
+import { problems } from '../platform/web/schemas.js';
+import { GrantBody, ServiceKeyBody, SetupBody } from './schemas.js';
 
 /** /v1/admin: the first admin, staff roles and service keys. */
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -17,7 +16,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['admin'],
       summary: 'Become the first admin with the one-time token from the admin-setup-token file in DATA_DIR (the start log and /admin give its path)',
       security: [{ session: [] }],
-      body: Strict({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
+      body: SetupBody,
       response: { 200: Type.Object({ status: Type.Literal('admin') }), ...problems(400, 401, 410, 429) },
     },
   }, async (request) => {
@@ -36,7 +35,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['admin'],
       summary: 'Give an account a staff role',
       security: [{ session: [] }],
-      body: Strict({ login: Type.String({ minLength: 1, maxLength: 320 }), role: StaffRoleSchema }),
+      body: GrantBody,
       response: { 200: Type.Object({ accountId: Type.String(), role: Type.String() }), ...problems(400, 401, 403, 404) },
     },
   }, async (request) => admin.grant(member(request).account.id, request.body.login, request.body.role, requestMeta(request)));
@@ -66,7 +65,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['admin'],
       summary: 'Create a service key for another marketplace service; the key is shown once',
       security: [{ session: [] }],
-      body: Strict({ name: Type.String({ minLength: 1, maxLength: 100 }) }),
+      body: ServiceKeyBody,
       response: { 201: Type.Object({ id: Type.String(), name: Type.String(), key: Type.String() }), ...problems(400, 401, 403) },
     },
   }, async (request, reply) => {

@@ -82,7 +82,8 @@ export class AdminService {
       // Lock the token row so two concurrent setups cannot both succeed.
       const row = await trx.selectFrom('admin_setup_tokens').selectAll().where('id', '=', 1).forUpdate().executeTakeFirst();
       const admin = await trx.selectFrom('staff_roles').select('account_id').where('role', '=', 'admin').limit(1).executeTakeFirst();
-      if (!row || admin || !setupTokenLive(row.created_at, now) || !constantTimeEqual(Buffer.from(row.token_hash, 'hex'), sha256(token))) {
+      // Spaces around a token pasted from the file are no part of it (the file ends in a newline).
+      if (!row || admin || !setupTokenLive(row.created_at, now) || !constantTimeEqual(Buffer.from(row.token_hash, 'hex'), sha256(token.trim()))) {
         throw new AppError('token_invalid', { detail: 'This setup token is invalid, or an administrator already exists.' });
       }
       await trx.deleteFrom('admin_setup_tokens').where('id', '=', 1).execute();

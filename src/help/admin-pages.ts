@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { member, requireStaff } from '../platform/web/auth.js';
 import { field, handleForm, renderPage } from '../platform/web/pages.js';
+import { validateForm } from '../platform/web/form.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import type { ArticleDraft } from './rules.js';
+import { ArticleBody, SlugParams } from './schemas.js';
 
 interface ArticleForm {
   slug: string;
@@ -68,7 +70,8 @@ export const helpAdminPages: FastifyPluginAsync = async (app) => {
     const title = isNew ? 'New help article' : `Edit: ${form.title}`;
     return handleForm(request, reply, { template: 'admin-article', title, values: { ...form }, extra: { isNew } }, async () => {
       const by = { actorId: member(request).account.id, meta: requestMeta(request), mustBeNew: isNew };
-      const { article } = await help.save(form.slug, draftOf(form), by);
+      const { slug } = validateForm(request, SlugParams, { slug: form.slug });
+      const { article } = await help.save(slug, validateForm(request, ArticleBody, draftOf(form)), by);
       return `/admin/articles?saved=${encodeURIComponent(article.slug)}`;
     });
   }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { invalid } from '../platform/errors.js';
+import { parseForm } from '../platform/web/form.js';
 import { field, handleForm, renderPage } from '../platform/web/pages.js';
+import { VoteBody } from './schemas.js';
 import { knownVoter, voter } from './visitor.js';
 
 /** /help: search, articles with "Was this article helpful?"; the same service as the API. */
@@ -29,9 +31,11 @@ export const helpPages: FastifyPluginAsync = async (app) => {
     const article = await help.get(slug);
     const answer = field(request.body, 'helpful');
     return handleForm(request, reply, { template: 'help-article', title: article.title, values: {}, extra: { article, myVote: null } }, async () => {
+      // The form says yes or no; the API's body says true or false.
       if (answer !== 'yes' && answer !== 'no') throw invalid([{ path: '/helpful', message: 'Choose Yes or No.' }]);
+      const { helpful } = parseForm(request, VoteBody, { helpful: answer === 'yes' });
       const who = await voter(request, reply);
-      await help.vote(article.slug, who, answer === 'yes', request.ip ?? who.id);
+      await help.vote(article.slug, who, helpful, request.ip ?? who.id);
       return `/help/${article.slug}?voted=1#feedback`;
     });
   });

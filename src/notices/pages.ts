@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../platform/errors.js';
 import { member, requireStaff } from '../platform/web/auth.js';
+import { validateForm } from '../platform/web/form.js';
 import { field, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { ICONS, MESSAGE_MAX, USER_TYPES } from './feed.js';
+import { FeedBody } from './schemas.js';
 import type { NoticeService } from './service.js';
 
 const rules = { icons: ICONS, userTypes: USER_TYPES, messageMax: MESSAGE_MAX };
@@ -32,7 +34,7 @@ export const noticePages: FastifyPluginAsync<{ notices: NoticeService }> = async
         const reason = error instanceof Error ? error.message : 'it could not be read';
         throw new AppError('invalid_feed', { extra: { errors: [{ path: '/', message: `This is not valid JSON: ${reason}.` }] } });
       }
-      await notices.replace(proposed, { actorId: member(request).account.id, meta: requestMeta(request) });
+      await notices.replace(validateForm(request, FeedBody, proposed), { actorId: member(request).account.id, meta: requestMeta(request) });
       return reply.redirect('/admin/notices?saved=1', 303);
     } catch (error) {
       const appError = toAppError(error);

@@ -4,6 +4,7 @@ import { member, requireStaff } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
 import { USER_TYPES } from './feed.js';
+import { FeedBody } from './schemas.js';
 import type { NoticeService } from './service.js';
 
 const NoticeSchema = Type.Object({
@@ -64,8 +65,7 @@ export const noticeRoutes: FastifyPluginAsyncTypebox<{ notices: NoticeService }>
       tags: ['admin', 'notices'],
       summary: 'Replace the notice feed; every error is listed at once and a refused feed leaves the old one in place',
       security: [{ session: [] }],
-      // Any JSON object reaches validateFeed, which lists every problem (422 invalid_feed).
-      body: Type.Object({}, { additionalProperties: true }),
+      body: FeedBody,
       response: { 200: FeedSchema, ...problems(400, 401, 403, 415, 422) },
     },
   }, async (request, reply) => {

@@ -3,7 +3,9 @@ import type { AppError } from '../platform/errors.js';
 import { member, requireMember, requireStaff } from '../platform/web/auth.js';
 import { field, formErrors, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
+import { parseForm } from '../platform/web/form.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { ResendBody, StartBody, VerifyBody, VoipRangeBody } from './schemas.js';
 import type { PhoneChannel } from './view.js';
 
 const TITLE = 'Your phone number';
@@ -58,7 +60,9 @@ export const phonePages: FastifyPluginAsync = async (app) => {
   app.post('/account/phone', { ...csrf, ...signedIn }, async (request, reply) => {
     const values = { phone: field(request.body, 'phone'), country: field(request.body, 'country'), channel: channelOf(request.body) ?? 'sms' };
     try {
-      const started = await phone.start(member(request).account.id, { ...values, country: values.country || undefined }, requestMeta(request));
+      // A blank country means "the account's own"; the API leaves the field out for that.
+      const input = parseForm(request, StartBody, { country: values.country || undefined });
+      const started = await phone.start(member(request).account.id, input, requestMeta(request));
       return reply.redirect(`/account/phone?done=${started.notice ? 'landline' : started.channel === 'voice' ? 'called' : 'sent'}`, 303);
     } catch (error) {
       return refuse(request, reply, error, values);
@@ -68,7 +72,7 @@ export const phonePages: FastifyPluginAsync = async (app) => {
   app.post('/account/phone/verify', { ...csrf, ...signedIn }, async (request, reply) => {
     const values = { code: field(request.body, 'code') };
     try {
-      await phone.verify(member(request).account.id, values, requestMeta(request));
+      await phone.verify(member(request).account.id, parseForm(request, VerifyBody), requestMeta(request));
       return reply.redirect('/account/phone?done=verified', 303);
     } catch (error) {
       return refuse(request, reply, error, values);
@@ -77,7 +81,7 @@ export const phonePages: FastifyPluginAsync = async (app) => {
 
   app.post('/account/phone/resend', { ...csrf, ...signedIn }, async (request, reply) => {
     try {
-      const sent = await phone.resend(member(request).account.id, { channel: channelOf(request.body) }, requestMeta(request));
+      const sent = await phone.resend(member(request).account.id, parseForm(request, ResendBody), requestMeta(request));
       return reply.redirect(`/account/phone?done=${sent.notice ? 'landline' : sent.channel === 'voice' ? 'called' : 'sent'}`, 303);
     } catch (error) {
       return refuse(request, reply, error, {}, true);
@@ -118,7 +122,7 @@ export const phoneAdminPages: FastifyPluginAsync = async (app) => {
   app.post('/admin/voip-ranges', adminOnly, async (request, reply) => {
     const values = { prefix: field(request.body, 'prefix'), kind: field(request.body, 'kind') || undefined, note: field(request.body, 'note') };
     try {
-      await phone.voipRanges.add(member(request).account.id, values, requestMeta(request));
+      await phone.voipRanges.add(member(request).account.id, parseForm(request, VoipRangeBody), requestMeta(request));
       return reply.redirect('/admin/voip-ranges?done=added', 303);
     } catch (error) {
       const appError = toAppError(error);

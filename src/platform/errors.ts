@@ -27,6 +27,7 @@ export const catalogue = {
   code_expired: [410, 'Code expired', 'This code has expired. Ask for a new one.'],
   challenge_expired: [410, 'Challenge expired', 'This verification has expired. Start again.'],
   payload_too_large: [413, 'Request too large', 'The request body is larger than 1 MiB.'],
+  uri_too_long: [414, 'Address too long', 'A part of this address is too long.'],
   unsupported_media_type: [415, 'Unsupported media type', 'Send the request body as application/json.'],
   password_too_weak: [422, 'Password too weak', 'Choose a stronger password.'],
   code_invalid: [422, 'Wrong code', 'That code is not right. Check it and try again.'],

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { normalizeEmail } from '../accounts/rules.js';
 import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import { durationInWords, secondsUntil, type Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
@@ -92,9 +93,12 @@ export function locked(now: Date, until: Date): AppError {
   });
 }
 
-/** A login as the lock counts it: NFC, trimmed, lower-case (so "Ann", " ann" and "ANN" are one). */
+/**
+ * A login as the lock counts it: sign-up's e-mail normalisation (trimmed, NFC), lower-case
+ * (so "Ann", " ann" and "ANN" are one).
+ */
 export function normalizeLogin(login: string): string {
-  return login.normalize('NFC').trim().toLowerCase();
+  return normalizeEmail(login).toLowerCase();
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, currentMember, member, requireMember, setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../platform/web/pages.js';
+import { parseForm } from '../platform/web/form.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { twoStepSection } from '../twostep/pages.js';
 import { startLoginChallenge } from '../challenges/pages.js';
 import { sessionCards } from './view.js';
+import { SignInBody } from './schemas.js';
 
 /** /login, /logout and the sessions part of /account/security. */
 export const sessionPages: FastifyPluginAsync = async (app) => {
@@ -21,7 +23,7 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
   app.post('/login', csrf, async (request, reply) => {
     const values = { login: field(request.body, 'login'), next: safeNext(field(request.body, 'next')) };
     return handleForm(request, reply, { template: 'login', title: 'Sign in', values, fieldFor: { invalid_credentials: 'password' } }, async () => {
-      const result = await sessions.signIn({ login: values.login, password: field(request.body, 'password') }, requestMeta(request));
+      const result = await sessions.signIn(parseForm(request, SignInBody), requestMeta(request));
       if (result.status === 'two_step_required') return startLoginChallenge(request, reply, result.challenge, values.next);
       setSessionCookie(reply, result.issued.token, result.issued.expiresAt, config.production);
       return values.next;

@@ -4,7 +4,8 @@ import { AccountSchema, SessionTokenSchema } from '../accounts/schemas.js';
 import { ChallengeSchema } from '../challenges/schemas.js';
 import { member, requireMember } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
-import { problems, Strict } from '../platform/web/schemas.js';
+import { problems } from '../platform/web/schemas.js';
+import { SignInBody } from './schemas.js';
 
 const SessionSchema = Type.Object({
   id: Type.String(),
@@ -24,7 +25,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['sessions'],
       summary: 'Sign in with a username or e-mail and a password',
-      body: Strict({ login: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }),
+      body: SignInBody,
       response: {
         200: Type.Union([
           Type.Object({ status: Type.Literal('authenticated'), session: SessionTokenSchema, account: AccountSchema }, { additionalProperties: true }),

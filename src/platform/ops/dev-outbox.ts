@@ -3,7 +3,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { listDevMessages } from '../messaging/transports/dev-outbox.js';
-import { renderPage } from '../web/pages.js';
+import { formInput, validateForm } from '../web/form.js';
+import { formErrors, renderPage } from '../web/pages.js';
+import { toAppError } from '../web/problems.js';
 
 const DevMessageSchema = Type.Object({
   id: Type.String(),
@@ -14,13 +16,15 @@ const DevMessageSchema = Type.Object({
   createdAt: Type.String(),
 });
 
+export const DevOutboxQuery = Type.Object({ to: Type.Optional(Type.String({ maxLength: 320 })) }, { additionalProperties: false });
+
 /** Development only (not registered in production, so it answers 404 there). */
 export const devOutboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/dev/outbox', {
     schema: {
       tags: ['development'],
       summary: 'Messages the development outbox captured, newest first',
-      querystring: Type.Object({ to: Type.Optional(Type.String({ maxLength: 320 })) }, { additionalProperties: false }),
+      querystring: DevOutboxQuery,
       response: { 200: Type.Array(DevMessageSchema) },
     },
   }, async (request) => listDevMessages(app.verity.db, request.query.to));
@@ -28,8 +32,15 @@ export const devOutboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 export const devOutboxPages: FastifyPluginAsync = async (app) => {
   app.get('/dev/outbox', async (request, reply) => {
-    const query = request.query as { to?: unknown };
-    const to = typeof query.to === 'string' ? query.to.slice(0, 320) : undefined;
+    const values = formInput(request.query, DevOutboxQuery);
+    let to: string | undefined;
+    try {
+      to = validateForm(request, DevOutboxQuery, values).to;
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.status >= 500) throw error;
+      return renderPage(request, reply, 'dev-outbox', { title: 'Development outbox', messages: [], values, ...formErrors(appError) }, appError.status);
+    }
     const messages = await listDevMessages(app.verity.db, to);
     return renderPage(request, reply, 'dev-outbox', { title: 'Development outbox', messages, values: { to: to ?? '' } });
   });

@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
 import { findMessageByProviderId, isPhoneMessage, recordDelivery, type DeliveryStatus } from '../messaging/delivery.js';
+import { apiErrorHandler, sendProblem, toAppError } from '../web/problems.js';
 import { NoContent, problems } from '../web/schemas.js';
 import { isValidTwilioSignature, WEBHOOK_PATH, type FormParams } from './signature.js';
 import { callDeliveryStatus, messageDeliveryStatus } from './status.js';
@@ -103,6 +104,17 @@ export const twilioWebhookRoutes: FastifyPluginAsync = async (app) => {
   const { config, db, clock, limiter, metrics } = app.verity;
   app.removeAllContentTypeParsers();
   await app.register(formbody, { bodyLimit: CALLBACK_BODY_LIMIT });
+  // Its refusals state its own limits, not the JSON API's (1 MiB of application/json).
+  app.setErrorHandler(async (error, request, reply) => {
+    const { code } = toAppError(error);
+    if (code === 'payload_too_large') {
+      return sendProblem(reply, new AppError(code, { detail: `A Twilio status callback is at most ${CALLBACK_BODY_LIMIT / 1024} KiB.` }));
+    }
+    if (code === 'unsupported_media_type') {
+      return sendProblem(reply, new AppError(code, { detail: 'Send Twilio status callbacks as application/x-www-form-urlencoded.' }));
+    }
+    return apiErrorHandler(error, request, reply);
+  });
 
   app.post(
     WEBHOOK_PATH.slice('/v1'.length),

@@ -1,17 +1,52 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, invalid, isAppError, type FieldError } from '../errors.js';
 
-interface AjvError {
+export interface AjvError {
   instancePath?: string;
+  schemaPath?: string;
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
+  /** The value that failed (the app's Ajv runs verbose), to tell an empty field from a short one. */
+  data?: unknown;
 }
 
-/** AJV's findings, as field errors a member (or a client developer) can act on. */
-function fieldErrors(validation: AjvError[], context: string | undefined): FieldError[] {
+const article: Record<string, string> = { string: 'a string', boolean: 'true or false', integer: 'an integer', number: 'a number', array: 'a list', object: 'an object', null: 'null' };
+
+/** One finding in words a member (or a client developer) can act on; never the value itself. */
+function sentence(v: AjvError, choices: string[]): string {
+  const params = v.params ?? {};
+  const limit = Number(params.limit);
+  const empty = v.data === '' || (Array.isArray(v.data) && v.data.length === 0);
+  switch (v.keyword) {
+    case 'maxLength':
+      return `Use at most ${limit} characters.`;
+    case 'minLength':
+      return empty ? 'This field is required.' : `Use at least ${limit} characters.`;
+    case 'maxItems':
+      return `Give at most ${limit}.`;
+    case 'minItems':
+      return empty ? 'Choose at least one.' : `Give at least ${limit}.`;
+    case 'anyOf':
+      return choices.length ? `Choose one of: ${choices.join(', ')}.` : 'Is not one of the accepted forms.';
+    case 'const':
+      return `Must be ${JSON.stringify(params.allowedValue)}.`;
+    case 'type':
+      return `Must be ${article[String(params.type)] ?? String(params.type)}.`;
+    default:
+      return v.message ?? 'is not valid';
+  }
+}
+
+/**
+ * AJV's findings as field errors, one sentence each. The branches of a union (a role that is
+ * none of the literals) are folded into the union's own error, which lists the choices.
+ */
+export function fieldErrors(validation: AjvError[], context: string | undefined): FieldError[] {
   const base = context && context !== 'body' ? `/${context}` : '';
-  return validation.map((v) => {
+  const unions = validation.filter((v) => v.keyword === 'anyOf').map((v) => `${v.schemaPath ?? ''}/`);
+  const insideUnion = (v: AjvError) => unions.some((u) => v.schemaPath?.startsWith(u));
+  return validation.filter((v) => !insideUnion(v)).map((v) => {
     const path = base + (v.instancePath ?? '');
     const params = v.params ?? {};
     if (v.keyword === 'additionalProperties') {
@@ -20,7 +55,11 @@ function fieldErrors(validation: AjvError[], context: string | undefined): Field
     if (v.keyword === 'required') {
       return { path: `${path}/${String(params.missingProperty)}`, message: `"${String(params.missingProperty)}" is required.` };
     }
-    return { path: path || '/', message: v.message ?? 'is not valid' };
+    const prefix = `${v.schemaPath ?? ''}/`;
+    const choices = validation
+      .filter((c) => c.keyword === 'const' && c.schemaPath?.startsWith(prefix))
+      .map((c) => String(c.params?.allowedValue));
+    return { path: path || '/', message: sentence(v, [...new Set(choices)]) };
   });
 }
 
@@ -45,6 +84,11 @@ export function toAppError(error: unknown): AppError {
       return new AppError('csrf_invalid');
     case 'FST_ERR_RATE_LIMIT':
       return new AppError('rate_limited');
+    // The router's own refusals quote the whole URL; these say what is wrong without it.
+    case 'FST_ERR_BAD_URL':
+      return invalid([{ path: '/', message: 'The address has a broken percent-escape (%) in it.' }], 'This address is not valid.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('uri_too_long');
   }
   if (e instanceof SyntaxError && e.statusCode === 400) {
     return invalid([{ path: '/', message: 'The request body is not valid JSON.' }]);
@@ -53,7 +97,9 @@ export function toAppError(error: unknown): AppError {
     if (e.statusCode === 404) return new AppError('not_found');
     if (e.statusCode === 413) return new AppError('payload_too_large');
     if (e.statusCode === 415) return new AppError('unsupported_media_type');
-    return new AppError('invalid_request', { detail: 'The request could not be read.' });
+    if (e.statusCode === 414) return new AppError('uri_too_long');
+    // Fastify's message may quote the request; only our own sentence goes out.
+    return invalid([{ path: '/', message: 'The request could not be read.' }], 'The request could not be read.');
   }
   return new AppError('internal_error');
 }
@@ -69,3 +115,4 @@ export function apiErrorHandler(error: unknown, request: FastifyRequest, reply: 
   if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, appError);
 }
+
