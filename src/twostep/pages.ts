@@ -2,11 +2,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TwoStepType } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { member, requireMember } from '../platform/web/auth.js';
-import { field, handleForm, ignoreNotFound, renderPage } from '../platform/web/pages.js';
+import { parseForm } from '../platform/web/form.js';
+import { field, formErrors, handleForm, ignoreNotFound, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { SECURITY_QUESTIONS } from './methods/security-question.js';
 import type { TotpSetup } from './methods/totp.js';
+import { SecurityQuestionBody, TotpConfirmBody } from './schemas.js';
 
 const TYPES: readonly TwoStepType[] = ['sms', 'voice', 'email', 'totp', 'security_question', 'backup_code', 'passkey'];
 const DONE: Record<string, string> = {
@@ -58,13 +60,15 @@ export const twoStepPages: FastifyPluginAsync = async (app) => {
   app.post('/account/two-step/totp/confirm', form, async (request, reply) => {
     const setupId = field(request.body, 'setupId');
     try {
-      await twoStep.totp.confirm(me(request), { setupId, code: field(request.body, 'code') }, requestMeta(request));
+      await twoStep.totp.confirm(me(request), parseForm(request, TotpConfirmBody), requestMeta(request));
       return reply.redirect(back('totp'), 303);
     } catch (error) {
       const appError = toAppError(error);
-      const setup = appError.code === 'code_invalid' ? await twoStep.totp.resume(me(request), setupId) : null;
-      if (!setup) return refused(request, reply, error);
-      return totpPage(request, reply, setup, { code: appError.detail }, 422);
+      // A wrong code, or one the API's schema refuses, is said beside the code field.
+      const beside = appError.code === 'code_invalid' ? appError.detail : formErrors(appError).errors.code;
+      const setup = beside === undefined ? null : await twoStep.totp.resume(me(request), setupId);
+      if (!setup || beside === undefined) return refused(request, reply, error);
+      return totpPage(request, reply, setup, { code: beside }, appError.status);
     }
   });
 
@@ -87,7 +91,7 @@ export const twoStepPages: FastifyPluginAsync = async (app) => {
     const values = { question: field(request.body, 'question') };
     const page = { template: 'two-step-question', title: 'Security question', values, extra: { questions: SECURITY_QUESTIONS }, fieldFor: { answer_too_short: 'answer' } as const };
     return handleForm(request, reply, page, async () => {
-      await twoStep.securityQuestion.set(me(request), { question: values.question, answer: field(request.body, 'answer') }, requestMeta(request));
+      await twoStep.securityQuestion.set(me(request), parseForm(request, SecurityQuestionBody), requestMeta(request));
       return back('security_question');
     });
   });

@@ -72,6 +72,22 @@ describe('page forms refuse what the API refuses, with the same words, beside th
     expect(textOf(res.body, 'f-code-error')).toBe('Use at most 16 characters.');
   });
 
+  it('two-step forms: an over-long security answer and an over-long app code, each beside its field', async () => {
+    const member = await signUp(t);
+    const visitor = await as(member, '/account/two-step/security-question');
+    const answer = await visitor.post('/account/two-step/security-question', { question: 'first_pet', answer: 'a'.repeat(5000) });
+    expect(answer.statusCode).toBe(400);
+    expect(textOf(answer.body, 'f-answer-error')).toBe('Use at most 200 characters.');
+    expect(control(answer.body, 'question')!.name).toBe('question');
+
+    const setup = await visitor.post('/account/two-step/totp', {});
+    const setupId = control(setup.body, 'setupId')!.value!;
+    const code = await visitor.post('/account/two-step/totp/confirm', { setupId, code: '1'.repeat(500) });
+    expect(code.statusCode).toBe(400);
+    expect(textOf(code.body, 'f-code-error')).toBe('Use at most 16 characters.');
+    expect(control(code.body, 'setupId')!.value).toBe(setupId); // the same setup, to try again
+  });
+
   it('an over-long VoIP prefix or note on the admin page, beside the field, nothing stored', async () => {
     const visitor = await as(admin, '/admin/voip-ranges');
     const ranges = await t.db.selectFrom('phone_voip_ranges').select('id').execute();
