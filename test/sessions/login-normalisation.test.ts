@@ -40,13 +40,14 @@ describe('logins are NFC-normalised like sign-up e-mails', () => {
   it('counts failures against one login however it is typed', async () => {
     const tag = Math.random().toString(36).slice(2, 8);
     await signUp(t, { email: composed(tag) });
+    const ip = randomIp();
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       const login = i % 2 ? composed(tag) : decomposed(tag);
-      const res = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login, password: `wrong password ${i}` }, remoteAddress: randomIp() });
+      const res = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login, password: `wrong password ${i}` }, remoteAddress: ip });
       statuses.push(res.statusCode);
     }
-    // One counter for both spellings: the lock comes after 10 failures, not after 20.
+    // One counter for both spellings (from one source): the lock comes after 10 failures, not 20.
     expect(statuses.slice(-1)).toEqual([423]);
   });
 });
