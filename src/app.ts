@@ -12,6 +12,8 @@ import { noticesPlugin } from './notices/plugin.js';
 import { phonePlugin } from './phone/plugin.js';
 import { sessionsPlugin } from './sessions/plugin.js';
 import { challengesPlugin, createChallenges } from './challenges/plugin.js';
+import { passwordMethod } from './challenges/password.js';
+import { StepUp } from './challenges/step-up.js';
 import { recoveryPlugin } from './recovery/plugin.js';
 import { RecoveryService } from './recovery/service.js';
 import { recoveryTwoStep } from './recovery/two-step.js';
@@ -100,7 +102,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     outbox,
     publicUrl: deps.config.publicUrl,
     sessions,
-    methods: twoStepChallengeMethods(twoStep, { consumeSendCaps: (target) => phone.consumeSendCaps(target) }),
+    methods: [
+      ...twoStepChallengeMethods(twoStep, { consumeSendCaps: (target) => phone.consumeSendCaps(target) }),
+      passwordMethod((account, password, meta) => sessions.confirmPassword(account, password, meta)),
+    ],
   });
   const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
   const phone = new PhoneService({
@@ -130,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.config.publicUrl,
     viewParts: [phone.viewPart, twoStep.viewPart],
   });
+  const stepUp = new StepUp({ clock: deps.clock, challenges, twoStep, accounts });
   const gate = new GateService({
     clock: deps.clock,
     accounts,
@@ -172,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jobs,
     support,
     recovery,
+    stepUp,
   };
   app.decorate('verity', context);
   app.decorateRequest('member', null);
@@ -189,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(homePlugin);
   await app.register(accountsPlugin);
   await app.register(sessionsPlugin);
-  await app.register(challengesPlugin, { challenges });
+  await app.register(challengesPlugin, { challenges, stepUp });
   await app.register(adminPlugin);
   await app.register(phonePlugin);
   await app.register(twoStepPlugin);

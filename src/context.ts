@@ -18,6 +18,7 @@ import type { SessionService } from './sessions/service.js';
 import type { TwoStepService } from './twostep/service.js';
 import type { Jobs } from './platform/jobs.js';
 import type { RecoveryService } from './recovery/service.js';
+import type { StepUp } from './challenges/step-up.js';
 import type { SupportService } from './support/service.js';
 
 /** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
@@ -42,6 +43,8 @@ export interface AppContext {
   jobs: Jobs;
   support: SupportService;
   recovery: RecoveryService;
+  /** Sensitive places ask again: preHandlers for a recent step-up of the session. */
+  stepUp: StepUp;
   /** The notices a viewer should see on every page; the notices domain provides it. */
   notices: { forViewer(viewer: NoticeViewer): Promise<Notice[]> };
 }

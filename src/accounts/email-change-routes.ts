@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { member, requireMember } from '../platform/web/auth.js';
+import { member } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
 import { EmailChangeBody } from '../recovery/schemas.js';
@@ -11,7 +11,7 @@ export const emailChangeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { accounts } = app.verity;
 
   app.post('/me/email', {
-    preHandler: requireMember,
+    preHandler: app.verity.stepUp.require,
     schema: {
       tags: ['accounts'],
       summary: 'Change the e-mail address: a confirmation link goes to the new address; the old one is told once it takes effect',

@@ -7,7 +7,10 @@ import { AccountSchema, CloseBody, PasswordChangeBody, ProfileBody, SessionToken
 
 /** /v1/accounts and /v1/me: sign-up, e-mail verification, profile, closing. */
 export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { accounts, config } = app.verity;
+  const { accounts, config, twoStep } = app.verity;
+  // Without 2SV the current password in the body is the fresh check; with 2SV on, the
+  // session must have stepped up with a two-step method.
+  const passwordOrStepUp = app.verity.stepUp.requireIf((request) => twoStep.isEnabled(member(request).account.id));
 
   app.post('/accounts', {
     schema: {
@@ -69,7 +72,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/me/password', {
-    preHandler: requireMember,
+    preHandler: passwordOrStepUp,
     schema: {
       tags: ['accounts'],
       summary: 'Change the password: the current one is checked, every other session ends and a notice is e-mailed',
@@ -77,7 +80,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: PasswordChangeBody,
       response: {
         200: Type.Object({ status: Type.Literal('password_changed'), sessionsEnded: Type.Integer() }),
-        ...problems(400, 401, 422, 423),
+        ...problems(400, 401, 403, 422, 423),
       },
     },
   }, async (request) => {
@@ -87,7 +90,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/me/close', {
-    preHandler: requireMember,
+    preHandler: passwordOrStepUp,
     schema: {
       tags: ['accounts'],
       summary: 'Close the account: sessions end, sign-in is refused, the phone number is released',

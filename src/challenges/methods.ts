@@ -13,7 +13,7 @@ import type { Secrets } from '../platform/secrets.js';
  * (sign-in, step-up, recovery) that use it; the challenge service counts every guess against
  * the challenge and the account before a method compares anything.
  */
-export const METHOD_TYPES = ['sms', 'voice', 'email', 'totp', 'security_question', 'backup_code', 'passkey'] as const;
+export const METHOD_TYPES = ['sms', 'voice', 'email', 'totp', 'security_question', 'backup_code', 'passkey', 'password'] as const;
 export type MethodType = (typeof METHOD_TYPES)[number];
 
 /** What a member sees to recognise a method: the masked e-mail, the phone's last digits, the question. */
@@ -43,6 +43,8 @@ export interface Occasion {
 export interface VerifyInput {
   code?: string | undefined;
   answer?: string | undefined;
+  /** The account's password, for a step-up of an account without 2SV. */
+  password?: string | undefined;
   response?: unknown;
 }
 

@@ -11,6 +11,7 @@ const MethodTypeSchema = Type.Union([
   Type.Literal('security_question'),
   Type.Literal('backup_code'),
   Type.Literal('passkey'),
+  Type.Literal('password'),
 ]);
 
 export const ChallengeSchema = Type.Object(
@@ -33,6 +34,7 @@ export const VerifyBody = Strict({
   method: MethodTypeSchema,
   code: Type.Optional(Type.String({ maxLength: 64 })),
   answer: Type.Optional(Type.String({ maxLength: 1024 })),
+  password: Type.Optional(Type.String({ maxLength: 1024, description: 'The password (step-up of an account without 2SV)' })),
   response: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'The WebAuthn assertion as JSON (passkey)' })),
 });
 

@@ -19,6 +19,9 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { phone } = app.verity;
   const signedIn = { preHandler: requireMember };
   const security = [{ session: [] }];
+  // Replacing or removing a verified number is sensitive; verifying a first one is not.
+  const changingNumber = { preHandler: app.verity.stepUp.requireIf((request) => phone.hasVerifiedPhone(member(request).account.id)) };
+  const removingNumber = { preHandler: app.verity.stepUp.require };
 
   app.get('/me/phone', {
     ...signedIn,
@@ -26,14 +29,14 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => phone.status(member(request).account.id));
 
   app.post('/me/phone', {
-    ...signedIn,
+    ...changingNumber,
     schema: {
       tags: ['phone'],
       summary: 'Start verifying a number: a code goes out by SMS (landlines: by voice call)',
       description: 'VoIP numbers (phone_voip) and toll-free, premium-rate, shared-cost, pager, UAN, personal, voicemail and machine-to-machine numbers (phone_type_unsupported, with lineType; M2M for operator-listed ranges such as +3197) are refused. A line verified on another live account, in any of its forms (+54 9 11… and +54 11…), is refused with phone_in_use and recovery links.',
       security,
       body: StartBody,
-      response: { 202: Type.Object({ verification: VerificationSchema }), ...problems(400, 401, 409, 422, 429) },
+      response: { 202: Type.Object({ verification: VerificationSchema }), ...problems(400, 401, 403, 409, 422, 429) },
     },
   }, async (request, reply) => {
     const verification = await phone.start(member(request).account.id, request.body, requestMeta(request));
@@ -70,7 +73,7 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => ({ phone: await phone.verify(member(request).account.id, request.body, requestMeta(request)) }));
 
   app.delete('/me/phone', {
-    ...signedIn,
+    ...removingNumber,
     schema: { tags: ['phone'], summary: 'Remove the phone number', security, response: { 204: Type.Null(), ...problems(401, 403, 409) } },
   }, async (request, reply) => {
     await phone.remove(member(request).account.id, requestMeta(request));

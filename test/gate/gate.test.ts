@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSeconds } from '../../src/platform/clock.js';
 import { noMeta } from '../../src/platform/audit.js';
-import { auth, createTestApp, lastMessage, linkToken, problem, randomIp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, lastMessage, linkToken, problem, randomIp, signUp, type SignedUp, type TestApp, stepUp } from '../helpers/app.js';
 import { verifyNumber } from '../phone/helpers.js';
 import { GateService } from '../../src/gate/service.js';
 
@@ -67,6 +67,7 @@ describe('the gate', () => {
     expect((await check(member.id, 'withdraw_funds')).json()).toEqual({ allowed: false, reasons: ['two_step_required', 'step_up_required'] });
 
     // Removing the number closes the gate again.
+    await stepUp(t, member);
     await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) });
     expect((await check(member.id, 'post_job')).json()).toEqual({ allowed: false, reasons: ['phone_verification_required'] });
   });

@@ -142,3 +142,26 @@ export async function countRows(db: Db, table: 'accounts' | 'sessions' | 'audit_
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/**
+ * Steps a member's session up, as a client would: POST /v1/me/step-up, then the password
+ * (accounts without 2SV). For an account with 2SV on, pass `pass` to answer the challenge
+ * with one of its methods.
+ */
+export async function stepUp(
+  t: TestApp,
+  who: { token: string; password?: string },
+  pass?: (challenge: { id: string; methods: Array<{ type: string }> }) => Promise<void>,
+): Promise<void> {
+  const res = await t.app.inject({ method: 'POST', url: '/v1/me/step-up', headers: auth(who.token) });
+  if (res.statusCode !== 200) throw new Error(`step-up failed: ${res.statusCode} ${res.body}`);
+  const challenge = res.json().challenge as { id: string; methods: Array<{ type: string }> };
+  if (pass) return pass(challenge);
+  const verify = await t.app.inject({
+    method: 'POST',
+    url: `/v1/challenges/${challenge.id}/verify`,
+    headers: auth(who.token),
+    payload: { method: 'password', password: who.password ?? 'correct horse battery staple' },
+  });
+  if (verify.statusCode !== 200) throw new Error(`step-up verify failed: ${verify.statusCode} ${verify.body}`);
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, createTestApp, lastMessage, problem, signUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, lastMessage, problem, signUp, type TestApp, stepUp } from '../helpers/app.js';
 import { count, lastCode, phMobile, startPhone, verify, verifyNumber } from './helpers.js';
 
 let t: TestApp;
@@ -49,6 +49,7 @@ describe('one live account per phone number', () => {
   it('says so when the number is already verified on the same account', async () => {
     const member = await signUp(t);
     const e164 = await verifyNumber(t, member);
+    await stepUp(t, member);
     const res = await startPhone(t, member, { phone: e164 });
     expect(res.statusCode).toBe(409);
     expect(problem(res).code).toBe('phone_already_verified');
@@ -109,6 +110,7 @@ describe('one live account per phone number', () => {
     const oldNumber = await verifyNumber(t, member);
     expect((await lastMessage(t, member.email))?.subject).toBe('Your Verity phone number is verified');
     t.clock.advanceSeconds(60);
+    await stepUp(t, member);
     const newNumber = await verifyNumber(t, member);
     const mail = await lastMessage(t, member.email);
     expect(mail?.body).toContain(`changed from ${oldNumber} to ${newNumber}`);
@@ -123,6 +125,11 @@ describe('one live account per phone number', () => {
   it('removes the number on DELETE /v1/me/phone, frees it, e-mails and audits', async () => {
     const member = await signUp(t);
     const e164 = await verifyNumber(t, member);
+    // Without a fresh check of the member, nothing is removed.
+    const refused = await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'step_up_required', challenge: { purpose: 'step_up' } });
+    await stepUp(t, member);
     const res = await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) });
     expect(res.statusCode).toBe(204);
     const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: auth(member.token) });

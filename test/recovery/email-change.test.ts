@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, createTestApp, lastMessage, linkToken, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, lastMessage, linkToken, problem, randomIp, signUp, stepUp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,7 +9,8 @@ afterAll(async () => {
   await t.close();
 });
 
-function ask(token: string, email: string) {
+async function ask(token: string, email: string) {
+  await stepUp(t, { token });
   return t.app.inject({ method: 'POST', url: '/v1/me/email', headers: auth(token), payload: { email } });
 }
 function confirm(token: string) {
@@ -76,6 +77,10 @@ describe('changing the e-mail address', () => {
 
   it('refuses bad input with 400 and sends nothing', async () => {
     const member = await signUp(t);
+    const refused = await t.app.inject({ method: 'POST', url: '/v1/me/email', headers: auth(member.token), payload: { email: 'fresh@example.org' } });
+    expect(refused.statusCode).toBe(403);
+    expect(problem(refused).code).toBe('step_up_required');
+    await stepUp(t, member);
     for (const payload of [{}, { email: 'nope' }, { email: member.email }, { email: 'a@b.co', more: 1 }]) {
       const res = await t.app.inject({ method: 'POST', url: '/v1/me/email', headers: auth(member.token), payload, remoteAddress: randomIp() });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
