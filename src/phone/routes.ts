@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { member, requireMember, requireStaff } from '../platform/web/auth.js';
@@ -21,7 +22,8 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ session: [] }];
   // Replacing or removing a verified number is sensitive; verifying a first one is not.
   const changingNumber = { preHandler: app.verity.stepUp.requireIf((request) => phone.hasVerifiedPhone(member(request).account.id)) };
-  const removingNumber = { preHandler: app.verity.stepUp.require };
+  // A removal that would be refused anyway (the last two-step method) says so before asking for a step-up.
+  const removingNumber = { preHandler: [requireMember, (request: FastifyRequest) => phone.checkRemovable(member(request).account.id), app.verity.stepUp.require] };
 
   app.get('/me/phone', {
     ...signedIn,

@@ -237,6 +237,11 @@ export class PhoneService {
     }
   }
 
+  /** Refuses (409 last_two_step_method) a removal the two-step rules forbid. */
+  async checkRemovable(accountId: string): Promise<void> {
+    await this.deps.removalGuard?.(accountId);
+  }
+
   /** Removes the verified number (and any verification in progress). */
   async remove(accountId: string, meta: RequestMeta): Promise<void> {
     await this.deps.removalGuard?.(accountId);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { consumeToken } from '../../src/platform/tokens.js';
-import { auth, createTestApp, lastMessage, linkToken, problem, signUp, TEST_SECRET, type SignedUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, lastMessage, linkToken, problem, signUp, TEST_SECRET, type SignedUp, type TestApp, stepUp } from '../helpers/app.js';
 import { verifyNumber } from '../phone/helpers.js';
 import { addAuthenticator, auditEvents, call, changeMail, overview } from './helpers.js';
 
@@ -84,6 +84,13 @@ describe('two-step settings', () => {
     expect((await me(member)).phone).not.toBeNull();
 
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
+    // Removing a verified number is sensitive: 2SV is on, so a two-step method steps up.
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) })).statusCode).toBe(403);
+    await stepUp(t, member, async (challenge) => {
+      expect(challenge.methods.map((m) => m.type)).not.toContain('password');
+      const res = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/verify`, headers: auth(member.token), payload: { method: 'security_question', answer: 'rex' } });
+      expect(res.statusCode).toBe(200);
+    });
     const removed = await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) });
     expect(removed.statusCode).toBe(204);
     // Codes to a phone that is gone are no method any more.
