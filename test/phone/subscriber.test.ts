@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as m0007 from '../../migrations/0007_phone_subscriber.js';
 import { subscriberKey } from '../../src/phone/subscriber.js';
-import { createTestApp, problem, signUp, type TestApp } from '../helpers/app.js';
+import { createTestApp, problem, signUp, stepUp, type TestApp } from '../helpers/app.js';
 import { lastCode, settle, startPhone, verify, verifyNumber } from './helpers.js';
 
 /** One account per line, whichever form of the line's number each account typed. */
@@ -74,6 +74,8 @@ describe('Argentina: +54 9 11… (mobile, international form) and +54 11… are 
     await verifyNumber(t, who, `+549112345${n}`);
     const row = await t.db.selectFrom('phone_numbers').select(['e164', 'subscriber']).where('account_id', '=', who.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ e164: `+549112345${n}`, subscriber: `+54112345${n}` });
+    // Starting over with a verified number is a change: it needs a fresh check first.
+    await stepUp(t, who);
     const again = await startPhone(t, who, { phone: `+54 11 2345 ${n}` });
     expect(problem(again).code).toBe('phone_already_verified');
   });
