@@ -16,7 +16,8 @@ export const emailChangePages: FastifyPluginAsync = async (app) => {
     return renderPage(request, reply, form.template, { title: form.title, sent, current: member(request).account.email });
   });
 
-  app.post('/account/email', { ...csrf, ...signedIn }, async (request, reply) => {
+  // A stolen cookie must not move the account to another address: a fresh check first.
+  app.post('/account/email', { ...csrf, preHandler: app.verity.stepUp.require }, async (request, reply) => {
     const values = { email: field(request.body, 'email') };
     return handleForm(request, reply, { ...form, values, extra: { current: member(request).account.email }, fieldFor: { email_taken: 'email' } }, async () => {
       await accounts.emailChanges.request(member(request).account.id, values.email, requestMeta(request));

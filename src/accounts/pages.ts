@@ -13,6 +13,8 @@ export const accountPages: FastifyPluginAsync = async (app) => {
   const { accounts, config, gate } = app.verity;
   const csrf = { preValidation: app.csrfProtection };
   const signedIn = { preHandler: requireMember };
+  // With 2SV on, the password alone does not close the account (as POST /v1/me/close).
+  const passwordOrStepUp = { preHandler: app.verity.stepUp.requireIf((request) => app.verity.twoStep.isEnabled(member(request).account.id)) };
 
   app.get('/signup', async (request, reply) => {
     if (await currentMember(request)) return reply.redirect('/account', 303);
@@ -78,7 +80,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
     });
   });
 
-  app.post('/account/close', { ...csrf, ...signedIn }, async (request, reply) => {
+  app.post('/account/close', { ...csrf, ...passwordOrStepUp }, async (request, reply) => {
     const { account, session } = member(request);
     const sessions = sessionCards(await app.verity.sessions.list(account.id, session.id), app.verity.clock.now());
     return handleForm(request, reply, { template: 'security', title: 'Security', values: {}, extra: { sessions }, fieldFor: { invalid_credentials: 'password' } }, async () => {

@@ -6,7 +6,8 @@ import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.j
 import { requestMeta } from '../platform/web/request-meta.js';
 import { CHALLENGE_TTL_SECONDS, type ChallengeService, type ChallengeView } from './service.js';
 
-const LABELS: Record<string, string> = {
+export const LABELS: Record<string, string> = {
+  password: 'Your password',
   email: 'A code by e-mail',
   sms: 'A code by text message',
   voice: 'A code by phone call',
@@ -15,6 +16,18 @@ const LABELS: Record<string, string> = {
   backup_code: 'A backup code',
   passkey: 'A passkey or security key',
 };
+
+/** What the method form (partials/challenge-method.eta) posts, for ChallengeService.verify. */
+export function methodInput(body: unknown, method: string) {
+  return { method, code: field(body, 'code'), answer: field(body, 'answer'), password: field(body, 'password') };
+}
+
+/** The chosen method (the asked one if offered, else the first) and the others, with labels. */
+export function methodChoice(methods: ChallengeView['methods'], method?: string) {
+  const chosen = methods.find((m) => m.type === method) ?? methods[0]!;
+  const others = methods.filter((m) => m !== chosen).map((m) => ({ ...m, label: LABELS[m.type] ?? m.type }));
+  return { chosen: { ...chosen, label: LABELS[chosen.type] ?? chosen.type, sends: ['email', 'sms', 'voice'].includes(chosen.type) }, others };
+}
 
 function challengeCookie(request: FastifyRequest): string {
   return request.cookies?.[cookieName('challenge', request.server.verity.config.production)] ?? '';
@@ -44,9 +57,7 @@ export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }
 
   async function stepData(request: FastifyRequest, method?: string) {
     const view = await challenges.describe(challengeCookie(request), { sessionId: null });
-    const chosen = view.methods.find((m) => m.type === method) ?? view.methods[0]!;
-    const others = view.methods.filter((m) => m !== chosen).map((m) => ({ ...m, label: LABELS[m.type] ?? m.type }));
-    return { chosen: { ...chosen, label: LABELS[chosen.type] ?? chosen.type, sends: ['email', 'sms', 'voice'].includes(chosen.type) }, others };
+    return methodChoice(view.methods, method);
   }
 
   /** A dead challenge sends the member back to the password, saying why. */
@@ -75,7 +86,7 @@ export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }
     if (!step) return expiredPage(request, reply, next);
     const form = { template: 'login-verify', title: 'Confirm it is you', values: { next }, extra: step, fieldFor: { code_invalid: 'code', code_expired: 'code', too_many_attempts: 'code' } as const };
     return handleForm(request, reply, form, async () => {
-      const passed = await challenges.verify(challengeCookie(request), { method: step.chosen.type, code: field(request.body, 'code') }, { sessionId: null }, requestMeta(request));
+      const passed = await challenges.verify(challengeCookie(request), methodInput(request.body, step.chosen.type), { sessionId: null }, requestMeta(request));
       if (passed.purpose !== 'login') throw new AppError('challenge_expired');
       reply.clearCookie(cookieName('challenge', config.production), cookieOptions(config.production));
       setSessionCookie(reply, passed.issued.token, passed.issued.expiresAt, config.production);

@@ -3,6 +3,7 @@ import { emailCodeMethod } from './email.js';
 import type { ChallengeMethod, MethodContext } from './methods.js';
 import { challengePages } from './pages.js';
 import { challengeRoutes } from './routes.js';
+import { stepUpPages } from './step-up-pages.js';
 import { stepUpRoutes, type StepUp } from './step-up.js';
 import { ChallengeService, type SessionIssuer } from './service.js';
 
@@ -12,4 +13,4 @@ export function createChallenges(deps: MethodContext & { sessions: SessionIssuer
 }
 
 /** Second steps: sign-in with two-step verification or under attack, step-up, recovery. */
-export const challengesPlugin = domain<{ challenges: ChallengeService; stepUp: StepUp }>({ api: [challengeRoutes, stepUpRoutes], pages: [challengePages] });
+export const challengesPlugin = domain<{ challenges: ChallengeService; stepUp: StepUp }>({ api: [challengeRoutes, stepUpRoutes], pages: [challengePages, stepUpPages] });

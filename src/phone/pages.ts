@@ -31,6 +31,8 @@ export const phonePages: FastifyPluginAsync = async (app) => {
   const { phone } = app.verity;
   const csrf = { preValidation: app.csrfProtection };
   const signedIn = { preHandler: requireMember };
+  // Replacing or removing a verified number needs a fresh check, as on the API; a first number does not.
+  const changingNumber = { preHandler: app.verity.stepUp.requireIf((request) => phone.hasVerifiedPhone(member(request).account.id)) };
 
   async function show(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const { account } = member(request);
@@ -57,7 +59,7 @@ export const phonePages: FastifyPluginAsync = async (app) => {
     return show(request, reply, { flash: typeof done === 'string' ? flashes[done] : undefined });
   });
 
-  app.post('/account/phone', { ...csrf, ...signedIn }, async (request, reply) => {
+  app.post('/account/phone', { ...csrf, ...changingNumber }, async (request, reply) => {
     const values = { phone: field(request.body, 'phone'), country: field(request.body, 'country'), channel: channelOf(request.body) ?? 'sms' };
     try {
       // A blank country means "the account's own"; the API leaves the field out for that.
@@ -88,7 +90,7 @@ export const phonePages: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.post('/account/phone/remove', { ...csrf, ...signedIn }, async (request, reply) => {
+  app.post('/account/phone/remove', { ...csrf, ...changingNumber }, async (request, reply) => {
     try {
       await phone.remove(member(request).account.id, requestMeta(request));
       return reply.redirect('/account/phone?done=removed', 303);

@@ -105,3 +105,10 @@ export function expectSecureHeaders(res: LightMyRequestResponse): string[] {
   if (res.headers['referrer-policy'] !== 'no-referrer') problems.push(`referrer-policy ${String(res.headers['referrer-policy'])}`);
   return problems;
 }
+
+/** Passes /account/step-up with the password (accounts without 2SV); throws unless it went back to `next`. */
+export async function stepUpByForm(visitor: Visitor, password: string, next = '/account/security'): Promise<void> {
+  await visitor.get(`/account/step-up?next=${encodeURIComponent(next)}`);
+  const res = await visitor.post('/account/step-up', { next, method: 'password', password });
+  if (res.statusCode !== 303 || res.headers.location !== next) throw new Error(`page step-up failed: ${res.statusCode} ${res.body.slice(0, 300)}`);
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, lastMessage, linkToken, randomIp, type TestApp } from '../helpers/app.js';
-import { signUpByForm, Visitor } from '../pages/form.js';
+import { signUpByForm, stepUpByForm, Visitor } from '../pages/form.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -100,6 +100,8 @@ describe('recovery pages, without JavaScript', () => {
 
   it('/account/email: asks, and the new address\'s link confirms with a button', async () => {
     const { visitor, user } = await signUpByForm(t);
+    // Changing the address needs a fresh check (test/pages/step-up.test.ts covers the refusal).
+    await stepUpByForm(visitor, user.password, '/account/email');
     await visitor.get('/account/email');
     const fresh = `moved-${user.username}@example.net`;
     const asked = await visitor.post('/account/email', { email: fresh });

@@ -14,6 +14,8 @@ export const COOKIE_BASE = {
   dismissedNotices: 'verity_notices_dismissed',
   /** The sign-in challenge between the password and the second step (its id is a bearer secret). */
   challenge: 'verity_challenge',
+  /** A signed-in member's step-up challenge (/account/step-up), bound to that session. */
+  stepUp: 'verity_step_up',
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_BASE;

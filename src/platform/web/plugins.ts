@@ -15,7 +15,7 @@ import { AppError } from '../errors.js';
 import { csrfBinding } from './auth.js';
 import { cookieName, cookieOptions } from './cookies.js';
 import { apiErrorHandler, sendProblem, toAppError } from './problems.js';
-import { renderPage } from './pages.js';
+import { renderPage, safeNext } from './pages.js';
 
 /** Headers, cookies, CSRF, templates, static files and OpenAPI: the machinery every page and route shares. */
 export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
@@ -131,12 +131,29 @@ async function htmlError(error: unknown, request: FastifyRequest, reply: Fastify
     const back = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
     return reply.redirect(`/login${back}`, 303);
   }
+  if (appError.code === 'step_up_required') return reply.redirect(`/account/step-up?next=${encodeURIComponent(stepUpReturn(request))}`, 303);
   if (appError.retryAfter !== undefined) reply.header('Retry-After', String(appError.retryAfter));
   try {
     return await renderPage(request, reply, 'error', { title: appError.title, status: appError.status, detail: appError.detail }, appError.status);
   } catch {
     return reply.code(appError.status).type('text/plain').send(appError.detail);
   }
+}
+
+/**
+ * The page to come back to after a step-up: a GET is that page; a form POST returns to the
+ * page it was sent from (its same-site Referer), else to its own address when that is a page.
+ */
+function stepUpReturn(request: FastifyRequest): string {
+  if (request.method === 'GET') return safeNext(request.url, '/account/security');
+  const path = request.url.split('?')[0] ?? '';
+  try {
+    const referer = new URL(String(request.headers.referer ?? ''));
+    if (referer.origin === new URL(`${request.protocol}://${request.host}`).origin) return safeNext(referer.pathname + referer.search, '/account/security');
+  } catch {
+    // No Referer (the site's policy is no-referrer) or a malformed one.
+  }
+  return request.server.hasRoute({ method: 'GET', url: path }) ? safeNext(path, '/account/security') : '/account/security';
 }
 
 export function newRequestId(): string {
