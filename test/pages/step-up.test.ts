@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, lastMessage, type TestApp } from '../helpers/app.js';
+import { createTestApp, lastMessage, signUp, type TestApp } from '../helpers/app.js';
+import { addAuthenticator, appCode } from '../twostep/helpers.js';
 import { lastCode, messagesTo, phMobile } from '../phone/helpers.js';
 import { control, signUpByForm, textOf, Visitor } from './form.js';
 
@@ -119,5 +120,32 @@ describe('the step-up page guards the account pages', () => {
     await passStepUp(visitor, remove.headers.location as string, user.password);
     await visitor.get('/account/phone');
     expect((await visitor.post('/account/phone/remove', {})).headers.location).toBe('/account/phone?done=removed');
+  });
+
+  it('with 2SV on, closing the account asks for the second step (the app code), not the password', async () => {
+    const member = await signUp(t);
+    const secret = await addAuthenticator(t, member);
+    t.clock.advanceSeconds(30); // the code that confirmed the app is used up
+    const visitor = new Visitor(t);
+    await visitor.get('/login');
+    await visitor.post('/login', { login: member.username, password: member.password, next: '/account/security' });
+    await visitor.get('/login/verify?next=%2Faccount%2Fsecurity&method=totp');
+    const signedIn = await visitor.post('/login/verify', { next: '/account/security', method: 'totp', code: appCode(t, secret) });
+    expect(signedIn.headers.location).toBe('/account/security');
+
+    await visitor.get('/account/security');
+    const close = await visitor.post('/account/close', { password: member.password });
+    // /account/close is no page: the member comes back to the security page, where its form is.
+    expect(close.headers.location).toBe('/account/step-up?next=%2Faccount%2Fsecurity');
+    const page = await visitor.get(close.headers.location as string);
+    // With 2SV on the password alone does not do: the authenticator app is asked for.
+    expect(control(page.body, 'password')).toBeUndefined();
+    expect(control(page.body, 'method')?.value).toBe('totp');
+    t.clock.advanceSeconds(30);
+    const passed = await visitor.post('/account/step-up', { next: '/account/security', method: 'totp', code: appCode(t, secret) });
+    expect(passed.headers.location).toBe('/account/security');
+
+    await visitor.get('/account/security');
+    expect((await visitor.post('/account/close', { password: member.password })).headers.location).toBe('/?closed=1');
   });
 });
