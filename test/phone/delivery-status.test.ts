@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordDelivery } from '../../src/platform/messaging/delivery.js';
-import { auth, createTestApp, signUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, signUp, stepUp, type TestApp } from '../helpers/app.js';
 import { phMobile, phoneStatus, resend, startPhone, verifyNumber } from './helpers.js';
 
 let t: TestApp;
@@ -65,6 +65,7 @@ describe('GET /v1/me/phone and the phone in GET /v1/me', () => {
     expect(Date.parse(status.verifiedAt)).toBeLessThanOrEqual(t.clock.now().getTime());
     t.clock.advanceSeconds(60);
     const second = phMobile();
+    await stepUp(t, member);
     await startPhone(t, member, { phone: second });
     const changing = await phoneStatus(t, member);
     expect(changing).toMatchObject({ number: first, verified: true, pending: { phone: second } });

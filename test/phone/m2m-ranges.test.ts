@@ -99,7 +99,7 @@ describe('/admin/voip-ranges and /account/phone without JavaScript', () => {
     const before = await count(t, 'phone_voip_ranges');
     const bad = await visitor.post('/admin/voip-ranges', { prefix: '+63 998 8', kind: 'fax', note: '' });
     expect(bad.statusCode).toBe(400);
-    expect(textOf(bad.body, 'f-kind-error')).toBe('Choose VoIP or machine-to-machine.');
+    expect(textOf(bad.body, 'f-kind-error')).toBe('Choose one of: voip, m2m.');
     expect(await count(t, 'phone_voip_ranges')).toBe(before);
 
     const { visitor: member } = await signUpByForm(t);
