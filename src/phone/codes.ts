@@ -6,8 +6,9 @@ import * as shared from '../platform/codes.js';
  */
 export { CODE_DIGITS, CODE_TTL_SECONDS, MAX_ATTEMPTS, MAX_SENDS, RESEND_COOLDOWNS, cooldownSeconds, newCode, normalizeCode } from '../platform/codes.js';
 /**
- * A new verification started within this long of the previous send keeps growing the
- * cooldown, so starting over is no way around it.
+ * A new verification of the same number started within this long of its previous send keeps
+ * growing the cooldown, so starting over is no way around it. The cooldown is per number (a
+ * corrected typo is not held up); the hourly and daily caps in limits.ts count every send.
  */
 export const STREAK_WINDOW_SECONDS = 60 * 60;
 

@@ -29,6 +29,21 @@ export async function lockAccountForPhone(trx: Transaction<DB>, accountId: strin
   await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forNoKeyUpdate().executeTakeFirst();
 }
 
+/**
+ * The account's latest verification of one number, in any state: its resend cooldown and
+ * streak hold for that number even after another number replaced it.
+ */
+export async function lastVerificationOf(db: Kysely<DB>, accountId: string, e164: string): Promise<PhoneVerificationRow | undefined> {
+  return db
+    .selectFrom('phone_verifications')
+    .selectAll()
+    .where('e164', '=', e164)
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 /** The pending verification, locked until the transaction ends (start and resend serialize on it). */
 export async function lockPending(trx: Transaction<DB>, accountId: string): Promise<PhoneVerificationRow | undefined> {
   return trx

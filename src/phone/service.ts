@@ -107,8 +107,9 @@ export class PhoneService {
     }
     if (this.carrier) verdict = withCarrier(verdict, await this.carrier.lineType(parsed.e164));
 
-    const pending = await q.findPending(db, accountId);
-    if (pending && pending.resend_after > clock.now()) throw resendTooSoon(clock.now(), pending.resend_after);
+    // The cooldown belongs to the number: correcting a mistyped number is not "too soon".
+    const last = await q.lastVerificationOf(db, accountId, parsed.e164);
+    if (last && last.resend_after > clock.now()) throw resendTooSoon(clock.now(), last.resend_after);
     const { channel, notice } = chooseChannel(input.channel, verdict.voiceOnly);
     await this.limits.consume({ e164: parsed.e164, country: parsed.country, accountId, ip: meta.ip });
 
@@ -116,9 +117,10 @@ export class PhoneService {
       // Starts for one account queue here; each then sees what the one before it committed.
       await q.lockAccountForPhone(trx, accountId);
       const previous = await q.lockPending(trx, accountId);
-      if (previous && previous.resend_after > now) throw resendTooSoon(now, previous.resend_after);
-      // Starting over soon after a send keeps the cooldown growing.
-      const streak = previous && previous.sent_at > addSeconds(now, -codes.STREAK_WINDOW_SECONDS) ? previous.streak + 1 : 1;
+      const sameNumber = await q.lastVerificationOf(trx, accountId, parsed.e164);
+      if (sameNumber && sameNumber.resend_after > now) throw resendTooSoon(now, sameNumber.resend_after);
+      // Starting over on the same number soon after a send keeps its cooldown growing.
+      const streak = sameNumber && sameNumber.sent_at > addSeconds(now, -codes.STREAK_WINDOW_SECONDS) ? sameNumber.streak + 1 : 1;
       if (previous) await q.finish(trx, previous.id, 'replaced', now);
       const code = codes.newCode(this.deps.random);
       const outboxId = await sendCode(this.deps, trx, parsed.e164, channel, code);

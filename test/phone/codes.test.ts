@@ -164,14 +164,15 @@ describe('verification codes', () => {
     expect(problem(sixth).retryAfter).toBeGreaterThan(0);
   });
 
-  it('keeps the cooldown growing when the member starts over instead of resending', async () => {
+  it('keeps the cooldown growing when the member starts over on the same number instead of resending', async () => {
     const member = await signUp(t);
-    const first = await startPhone(t, member, { phone: phMobile() });
-    const tooSoon = await startPhone(t, member, { phone: phMobile() });
+    const e164 = phMobile();
+    const first = await startPhone(t, member, { phone: e164 });
+    const tooSoon = await startPhone(t, member, { phone: e164 });
     expect(tooSoon.statusCode).toBe(429);
     expect(problem(tooSoon).code).toBe('resend_too_soon');
     t.clock.advanceSeconds(30);
-    const second = await startPhone(t, member, { phone: phMobile() });
+    const second = await startPhone(t, member, { phone: e164 });
     expect(second.statusCode).toBe(202);
     const wait = (new Date(second.json().verification.resendAfter).getTime() - t.clock.now().getTime()) / 1000;
     expect(wait).toBe(60);
