@@ -4,13 +4,15 @@ import { member, requireMember, requireStaff } from '../platform/web/auth.js';
 import { field, formErrors, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { parseForm } from '../platform/web/form.js';
+import { setFlash, takeFlash } from '../platform/web/flash.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { ResendBody, StartBody, VerifyBody, VoipRangeBody } from './schemas.js';
 import type { PhoneChannel } from './view.js';
 
 const TITLE = 'Your phone number';
 /** Which field a refusal belongs beside on the page. */
-const phoneCodes = new Set(['phone_invalid', 'phone_voip', 'phone_type_unsupported', 'phone_country_unsupported', 'phone_in_use', 'phone_already_verified']);
+// resend_too_soon here comes from "Send code": the wait belongs to the number typed.
+const phoneCodes = new Set(['phone_invalid', 'phone_voip', 'phone_type_unsupported', 'phone_country_unsupported', 'phone_in_use', 'phone_already_verified', 'resend_too_soon']);
 const codeCodes = new Set(['code_invalid', 'code_expired', 'too_many_attempts']);
 
 const flashes: Record<string, string> = {
@@ -42,21 +44,41 @@ export const phonePages: FastifyPluginAsync = async (app) => {
     return renderPage(request, reply, 'phone', { title: TITLE, status: current, values: { ...values, ...(given as object) }, ...rest }, status);
   }
 
+  /** Where on the page a refusal is said, and what the template needs to know of it. */
+  function placed(error: AppError, resending: boolean): Refusal {
+    const where = resending ? { errors: {}, resendError: error.detail } : placeError(error);
+    return { ...where, problem: { code: error.code, ...error.extra } };
+  }
+
   /**
-   * A refusal re-renders the page with the problem's detail beside its field, the input kept.
-   * A refused resend is said beside the resend buttons, where the member clicked.
+   * A refused number re-renders the form it was typed in (the page's own address), the input
+   * kept. A resend refused for being too soon also counts down on "Send code" while the field
+   * holds that number: its cooldown is the number's.
    */
-  async function refuse(request: FastifyRequest, reply: FastifyReply, error: unknown, values: Record<string, unknown>, resending = false) {
+  async function refuseNumber(request: FastifyRequest, reply: FastifyReply, error: unknown, values: Record<string, unknown>) {
     const appError = toAppError(error);
     if (appError.status >= 500) throw error;
     if (appError.retryAfter !== undefined) reply.header('Retry-After', String(appError.retryAfter));
-    const placed = resending ? { errors: {}, resendError: appError.detail } : placeError(appError);
-    return show(request, reply, { values, ...placed, problem: { code: appError.code, ...appError.extra } }, appError.status);
+    const sendIn = appError.code === 'resend_too_soon' ? appError.retryAfter : undefined;
+    return show(request, reply, { values, ...placed(appError, false), sendIn }, appError.status);
+  }
+
+  /**
+   * A refused code, resend or removal: post, redirect, get. The refusal rides a short-lived
+   * signed cookie to /account/phone, so the address bar shows the page (not the form's
+   * target, which a reload would post again) and the code field comes back empty.
+   */
+  function refuseAndRedirect(request: FastifyRequest, reply: FastifyReply, error: unknown, resending = false) {
+    const appError = toAppError(error);
+    if (appError.status >= 500) throw error;
+    setFlash(request, reply, member(request).account.id, placed(appError, resending));
+    return reply.redirect('/account/phone', 303);
   }
 
   app.get('/account/phone', signedIn, async (request, reply) => {
     const done = (request.query as { done?: unknown }).done;
-    return show(request, reply, { flash: typeof done === 'string' ? flashes[done] : undefined });
+    const refusal = takeFlash(request, reply, member(request).account.id) as Refusal | undefined;
+    return show(request, reply, { flash: typeof done === 'string' ? flashes[done] : undefined, ...refusal });
   });
 
   app.post('/account/phone', { ...csrf, ...changingNumber }, async (request, reply) => {
@@ -67,17 +89,16 @@ export const phonePages: FastifyPluginAsync = async (app) => {
       const started = await phone.start(member(request).account.id, input, requestMeta(request));
       return reply.redirect(`/account/phone?done=${started.notice ? 'landline' : started.channel === 'voice' ? 'called' : 'sent'}`, 303);
     } catch (error) {
-      return refuse(request, reply, error, values);
+      return refuseNumber(request, reply, error, values);
     }
   });
 
   app.post('/account/phone/verify', { ...csrf, ...signedIn }, async (request, reply) => {
-    const values = { code: field(request.body, 'code') };
     try {
       await phone.verify(member(request).account.id, parseForm(request, VerifyBody), requestMeta(request));
       return reply.redirect('/account/phone?done=verified', 303);
     } catch (error) {
-      return refuse(request, reply, error, values);
+      return refuseAndRedirect(request, reply, error);
     }
   });
 
@@ -86,7 +107,7 @@ export const phonePages: FastifyPluginAsync = async (app) => {
       const sent = await phone.resend(member(request).account.id, parseForm(request, ResendBody), requestMeta(request));
       return reply.redirect(`/account/phone?done=${sent.notice ? 'landline' : sent.channel === 'voice' ? 'called' : 'sent'}`, 303);
     } catch (error) {
-      return refuse(request, reply, error, {}, true);
+      return refuseAndRedirect(request, reply, error, true);
     }
   });
 
@@ -95,10 +116,18 @@ export const phonePages: FastifyPluginAsync = async (app) => {
       await phone.remove(member(request).account.id, requestMeta(request));
       return reply.redirect('/account/phone?done=removed', 303);
     } catch (error) {
-      return refuse(request, reply, error, {});
+      return refuseAndRedirect(request, reply, error);
     }
   });
 };
+
+/** A refusal as the page shows it (carried across a redirect in the flash cookie). */
+interface Refusal {
+  errors: Record<string, string>;
+  formError?: string | undefined;
+  resendError?: string;
+  problem: Record<string, unknown>;
+}
 
 function placeError(error: AppError): { errors: Record<string, string>; formError: string | undefined } {
   if (phoneCodes.has(error.code)) return { errors: { phone: error.detail }, formError: undefined };

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import lib from 'google-libphonenumber';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +64,8 @@ describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
     await sendCode(page, '0917 555 8888');
     expect(page.url()).toContain('/account/phone?done=sent');
     expect(await page.getByTestId('flash').textContent()).toContain('We sent you a code');
-    expect(await page.getByTestId('pending-number').textContent()).toBe('+639175558888');
+    expect(await page.getByTestId('pending-number').textContent()).toBe('+63 917 555 8888');
+    expect(await page.getByTestId('pending-number').getAttribute('data-e164')).toBe('+639175558888');
     expect(await page.getByTestId('delivery').getAttribute('data-status')).toBe('queued');
     expect(await page.getByTestId('delivery').textContent()).toContain('can take a minute');
     // Resend waits for the cooldown (the server refuses early resends too).
@@ -70,18 +73,20 @@ describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
     expect(await resendButton.isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: /Call me with the code/ }).isDisabled()).toBe(true);
 
-    // A wrong code first: the error sits beside the code field.
+    // A wrong code first: back on the page's own address, the error beside the emptied field.
     const code = await codeFromOutbox(page, '+639175558888');
     await page.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForLoadState();
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/account/phone');
     expect(await page.locator('#f-code-error').textContent()).toContain('4 tries left');
+    expect(await page.getByLabel('Code').inputValue()).toBe('');
     await expectAccessible(page);
 
     await page.getByLabel('Code').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL('**/account/phone?done=verified');
-    expect(await page.getByTestId('phone-number').textContent()).toContain('+639175558888');
+    expect(await page.getByTestId('phone-number').textContent()).toContain('+63 917 555 8888');
     expect(await page.getByTestId('phone-verified').textContent()).toBe('verified');
     await expectAccessible(page);
   });
@@ -124,7 +129,7 @@ describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
     await page.getByLabel('Code').fill(spoken!.replace(/, /g, ''));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL('**/account/phone?done=verified');
-    expect(await page.getByTestId('phone-number').textContent()).toContain('+639175556666');
+    expect(await page.getByTestId('phone-number').textContent()).toContain('+63 917 555 6666');
   });
 
   it('shows the VoIP refusal with its guidance, keeping the input', async () => {
@@ -160,5 +165,53 @@ describe.skipIf(!browserAvailable)('/account/phone in a browser', () => {
     expect(await page.getByTestId('flash').textContent()).toContain('landline');
     expect(await page.getByRole('button', { name: /Call me again/ }).count()).toBe(1);
     expect(await page.getByRole('button', { name: /Send a new code/ }).count()).toBe(0);
+  });
+  it('counts down on "Send code" for the number just sent a code, and not once the number is edited', async () => {
+    const page = await signedInOnPhonePage(await signUp(t));
+    await sendCode(page, '+63 917 555 4444');
+    await sendCode(page, '+63 917 555 4444');
+    const send = page.getByRole('button', { name: /^Send code/ });
+    expect(await send.isDisabled()).toBe(true);
+    expect(await send.textContent()).toMatch(/^Send code \(\d+s\)$/);
+    // The same wait as the resend buttons.
+    const wait = (text: string | null) => /\((\d+)s\)/.exec(text ?? '')?.[1];
+    expect(wait(await send.textContent())).toBe(wait(await page.getByRole('button', { name: /Send a new code/ }).textContent()));
+    // Correcting the number ends the wait: the cooldown was that number's.
+    await page.getByLabel('Phone number').fill('+63 917 555 4445');
+    expect(await send.isDisabled()).toBe(false);
+    expect(await send.textContent()).toBe('Send code');
+    await send.click();
+    await page.waitForURL('**/account/phone?done=sent');
+    expect(await page.getByTestId('pending-number').textContent()).toBe('+63 917 555 4445');
+  });
+
+  it('looks right at 390 and 1280 px in each state (screenshots in .test-cache/phone-*.png)', async () => {
+    const dir = join(process.cwd(), '.test-cache');
+    mkdirSync(dir, { recursive: true });
+    const page = await signedInOnPhonePage(await signUp(t, { country: 'GB' }));
+    const shoot = async (state: string) => {
+      await expectAccessible(page);
+      for (const width of [390, 1280]) {
+        await page.setViewportSize({ width, height: 900 });
+        // No control may be wider than the screen.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+        await page.screenshot({ path: join(dir, `phone-${state}-${width}.png`), fullPage: true });
+      }
+    };
+    await shoot('empty');
+    await sendCode(page, '07400 123456');
+    await shoot('code-sent');
+    await page.getByLabel('Code').fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForLoadState();
+    await shoot('code-refused');
+    await sendCode(page, '07400 123456');
+    await shoot('send-countdown');
+    await page.getByLabel('Code').fill(await codeFromOutbox(page, '+447400123456'));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL('**/account/phone?done=verified');
+    await shoot('verified');
+    await page.goto('/account');
+    await shoot('account');
   });
 });

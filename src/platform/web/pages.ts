@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountView } from '../../accounts/view.js';
+import { formatPhone } from '../phone-format.js';
 import { countryOptions } from '../countries.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { csrfBinding, currentMember } from './auth.js';
@@ -26,6 +27,8 @@ export interface PageContext {
   countries: typeof countryOptions;
   /** The path of the page, so the navigation can mark where the member is. */
   currentPath: string;
+  /** E.164 → "+44 7400 123456", for showing numbers to people. */
+  formatPhone: (e164: string) => string;
 }
 
 /** The viewer's country: the account's, else the edge header (e.g. CF-IPCountry). */
@@ -51,7 +54,7 @@ export async function pageContext(request: FastifyRequest, reply: FastifyReply):
       request.log.warn({ err }, 'notices unavailable');
       return [];
     });
-  return { account, csrfToken: reply.generateCsrf({ userInfo: csrfBinding(request) }), notices, countries: countryOptions, currentPath: request.url.split('?')[0] ?? '/' };
+  return { account, csrfToken: reply.generateCsrf({ userInfo: csrfBinding(request) }), notices, countries: countryOptions, currentPath: request.url.split('?')[0] ?? '/', formatPhone };
 }
 
 /** Renders templates/pages/<template>.eta inside the layout. */
