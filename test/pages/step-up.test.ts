@@ -115,7 +115,7 @@ describe('the step-up page guards the account pages', () => {
     const remove = await visitor.post('/account/phone/remove', {});
     // /account/phone/remove is no page: without a Referer the member comes back to the security page.
     expect(remove.headers.location).toBe('/account/step-up?next=%2Faccount%2Fsecurity');
-    expect((await visitor.get('/account/phone')).body).toContain(`data-testid="phone-number">${first}`);
+    expect((await visitor.get('/account/phone')).body).toContain(`data-testid="phone-number" data-e164="${first}"`);
 
     await passStepUp(visitor, remove.headers.location as string, user.password);
     await visitor.get('/account/phone');
