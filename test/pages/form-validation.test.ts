@@ -67,9 +67,12 @@ describe('page forms refuse what the API refuses, with the same words, beside th
     const member = await signUp(t);
     expect((await startPhone(t, member, { phone: phMobile() })).statusCode).toBe(202);
     const visitor = await as(member, '/account/phone');
+    // Post, redirect, get: the refusal comes back on the page's own address.
     const res = await visitor.post('/account/phone/verify', { code: '1'.repeat(500) });
-    expect(res.statusCode).toBe(400);
-    expect(textOf(res.body, 'f-code-error')).toBe('Use at most 16 characters.');
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/account/phone');
+    const page = await visitor.get('/account/phone');
+    expect(textOf(page.body, 'f-code-error')).toBe('Use at most 16 characters.');
   });
 
   it('two-step forms: an over-long security answer and an over-long app code, each beside its field', async () => {
