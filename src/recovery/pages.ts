@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { clearSessionCookie, currentMember } from '../platform/web/auth.js';
+import { cookieName, cookieOptions } from '../platform/web/cookies.js';
+import { CHALLENGE_TTL_SECONDS } from '../challenges/service.js';
 import { field, handleForm, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { requestMeta } from '../platform/web/request-meta.js';
@@ -43,6 +45,11 @@ export const recoveryPages: FastifyPluginAsync<{ recovery: RecoveryService }> = 
     const { token } = request.params as { token: string };
     try {
       const state = await recovery.inspectReset(token);
+      if (state.twoStepRequired && state.challenge) {
+        // The two-step check comes first, on its own page; the challenge id stays in a cookie.
+        reply.setCookie(cookieName('recovery', config.production), String(state.challenge.id), cookieOptions(config.production, { maxAge: CHALLENGE_TTL_SECONDS }));
+        return reply.redirect(`/recover/password/${encodeURIComponent(token)}/check`, 303);
+      }
       return renderPage(request, reply, 'recover-reset', { title: 'Choose a new password', token, twoStep: state });
     } catch (error) {
       return linkProblem(request, reply, error);

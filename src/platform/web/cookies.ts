@@ -16,6 +16,8 @@ export const COOKIE_BASE = {
   challenge: 'verity_challenge',
   /** A signed-in member's step-up challenge (/account/step-up), bound to that session. */
   stepUp: 'verity_step_up',
+  /** The recovery challenge of a reset link, before the new password (its id is a bearer secret). */
+  recovery: 'verity_recovery',
   /** A refusal carried across one redirect (flash.ts). */
   flash: 'verity_flash',
 } as const;
