@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, countRows, createTestApp, signUp, type TestApp } from '../helpers/app.js';
 import { firstAdmin } from '../admin/admin.js';
 import { Visitor } from './form.js';
+import { routesFor } from '../helpers/routes.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -11,22 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-/** Every route path the app answers for one method, read from Fastify's route tree. */
-function routesFor(app: FastifyInstance, method: string): string[] {
-  const tree = app.printRoutes({ commonPrefix: false, method: method as 'POST' });
-  const stack: string[] = [];
-  const paths: string[] = [];
-  for (const line of tree.split('\n')) {
-    const match = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]*)\))?/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    stack.length = depth;
-    stack.push(match[2]!);
-    if (match[3]?.split(',').map((m) => m.trim()).includes(method)) paths.push(stack.join(''));
-  }
-  return paths;
-}
 
 /** A path with its parameters filled in: well-formed ids that exist nowhere. */
 function concrete(path: string): string {
