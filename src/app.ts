@@ -156,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts,
     support,
     twoStep: recoveryTwoStep({ twoStep, challenges, accounts }),
+    phones: phone,
     publicUrl: deps.config.publicUrl,
   });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });

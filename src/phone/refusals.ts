@@ -8,13 +8,24 @@ export const IN_USE_RECOVERY = [
   { rel: 'contact_support', href: '/support/contact', title: 'Contact support' },
 ] as const;
 
-/** One account per person: the number is verified on another live account. */
-export function phoneInUse(): AppError {
+/** The help article that walks a member with two accounts through keeping one. */
+export const DUPLICATE_ACCOUNT_HELP = { href: '/help/duplicate-account', title: 'I have two accounts: keep one and close the other' } as const;
+
+/**
+ * One account per person: the number is verified on another live account. The answer never
+ * names that account; its forgot-password link carries the request that mails a reset link to
+ * whichever account holds the number (POST /v1/recovery/password with the number as login).
+ */
+export function phoneInUse(e164: string): AppError {
+  const [forgot, support] = IN_USE_RECOVERY;
   return new AppError('phone_in_use', {
     detail:
       'This phone number is already verified on another account. Each person may have one account: ' +
       'if that account is yours, recover it (reset your password) or contact support, then close the extra account.',
-    extra: { recovery: IN_USE_RECOVERY.map((r) => ({ ...r })) },
+    extra: {
+      recovery: [{ ...forgot, request: { method: 'POST', path: '/v1/recovery/password', body: { login: e164 } } }, { ...support }],
+      help: { ...DUPLICATE_ACCOUNT_HELP },
+    },
   });
 }
 

@@ -35,7 +35,7 @@ export const phoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['phone'],
       summary: 'Start verifying a number: a code goes out by SMS (landlines: by voice call)',
-      description: 'VoIP numbers (phone_voip) and toll-free, premium-rate, shared-cost, pager, UAN, personal, voicemail and machine-to-machine numbers (phone_type_unsupported, with lineType; M2M for operator-listed ranges such as +3197) are refused. A line verified on another live account, in any of its forms (+54 9 11… and +54 11…), is refused with phone_in_use and recovery links.',
+      description: 'VoIP numbers (phone_voip) and toll-free, premium-rate, shared-cost, pager, UAN, personal, voicemail and machine-to-machine numbers (phone_type_unsupported, with lineType; M2M for operator-listed ranges such as +3197) are refused. A line verified on another live account, in any of its forms (+54 9 11… and +54 11…), is refused with phone_in_use, recovery links and a help article; the account holding it is never named, and the forgot_password link carries the request (the number as login) that e-mails a reset link to that account.',
       security,
       body: StartBody,
       response: { 202: Type.Object({ verification: VerificationSchema }), ...problems(400, 401, 403, 409, 422, 429) },

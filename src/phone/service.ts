@@ -73,6 +73,21 @@ export class PhoneService {
   }
 
   /**
+   * The live account whose verified number is this one (typed with + and its country code,
+   * in any of its forms), if any. Recovery asks it to mail a reset link to the account that
+   * holds a number without telling the asker which account that is.
+   */
+  async holderOf(number: string): Promise<string | undefined> {
+    let e164: string;
+    try {
+      e164 = parsePhone(number, undefined).e164;
+    } catch {
+      return undefined;
+    }
+    return q.findHolder(this.deps.db, subscriberKey(e164));
+  }
+
+  /**
    * Counts a code another domain sends to a verified number (2SV by text or call) against the
    * same anti-pumping caps as verification codes, refusing with 429 when one is used up.
    */
@@ -103,7 +118,7 @@ export class PhoneService {
     const holder = await q.findHolder(db, subscriber);
     if (holder && holder !== accountId) {
       await recordAudit(db, clock.now(), { event: 'phone.in_use_refused', accountId, meta, details: { number: parsed.e164, holderId: holder } });
-      throw phoneInUse();
+      throw phoneInUse(parsed.e164);
     }
     if (this.carrier) verdict = withCarrier(verdict, await this.carrier.lineType(parsed.e164));
 
@@ -235,7 +250,7 @@ export class PhoneService {
       // Another account verified this number first: this verification can never succeed.
       await q.finish(db, row.id, 'cancelled', clock.now());
       await recordAudit(db, clock.now(), { event: 'phone.in_use_refused', accountId, meta, details: { number: row.e164, at: 'verify' } });
-      throw phoneInUse();
+      throw phoneInUse(row.e164);
     }
   }
 

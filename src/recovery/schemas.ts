@@ -4,7 +4,7 @@ import { EMAIL_MAX } from '../accounts/rules.js';
 import { Strict } from '../platform/web/schemas.js';
 
 /** Shared by the API and the recovery pages, so each limit is written once. */
-export const LoginBody = Strict({ login: Type.String({ minLength: 1, maxLength: 320, description: 'Username or e-mail' }) });
+export const LoginBody = Strict({ login: Type.String({ minLength: 1, maxLength: 320, description: 'Username or e-mail, or the phone number verified on the account (with + and the country code)' }) });
 export const NewPasswordBody = Strict({
   newPassword: Type.String({ minLength: 1, maxLength: passwordPolicy.maxLength * 4, description: `${passwordPolicy.minLength} to ${passwordPolicy.maxLength} characters, not easy to guess` }),
 });

@@ -33,6 +33,8 @@ export interface RecoveryDeps {
   accounts: AccountService;
   support: SupportService;
   twoStep: RecoveryTwoStep;
+  /** Which live account holds a verified phone number (the phone domain answers). */
+  phones: { holderOf(number: string): Promise<string | undefined> };
   publicUrl: string;
 }
 
@@ -51,7 +53,7 @@ export class RecoveryService {
    */
   async requestPasswordReset(login: string, meta: RequestMeta): Promise<void> {
     const { db, limiter, jobs } = this.deps;
-    const normalized = login.trim().normalize('NFC').toLowerCase();
+    const normalized = normalizeLogin(login);
     if (meta.ip) await limiter.consume('recovery_ip', meta.ip);
     await limiter.consume('recovery_login', normalized);
     await db.transaction().execute((trx) => jobs.enqueue(trx, PASSWORD_RESET_JOB, { login: normalized }));
@@ -60,18 +62,29 @@ export class RecoveryService {
 
   /** The job: for a live account, a fresh link (older ones stop working), at most a few an hour. */
   private async sendResetLink(login: string, job: JobContext): Promise<void> {
-    const account = await this.deps.accounts.findLiveByLogin(login);
+    const account = await this.findByLogin(login);
     if (!account) return;
     const allowed = await this.deps.limiter.hit('recovery_account', account.id);
     if (allowed.exceeded) return;
     await this.deps.db.transaction().execute(async (trx) => {
       await job.complete(trx);
-      await this.writeResetLink(trx, account);
+      await this.writeResetLink(trx, account, isPhoneLogin(login));
     });
     this.deps.outbox.wake();
   }
 
-  private async writeResetLink(trx: Kysely<DB>, account: AccountRow): Promise<void> {
+  /**
+   * A username or e-mail, or a verified phone number: the phone_in_use answer offers a reset
+   * for the account that holds a number without naming it, so the link goes to that account.
+   */
+  private async findByLogin(login: string): Promise<AccountRow | undefined> {
+    if (!isPhoneLogin(login)) return this.deps.accounts.findLiveByLogin(login);
+    const holder = await this.deps.phones.holderOf(login);
+    const account = holder ? await this.deps.accounts.get(holder).catch(() => undefined) : undefined;
+    return account && account.status !== 'closed' ? account : undefined;
+  }
+
+  private async writeResetLink(trx: Kysely<DB>, account: AccountRow, byPhone: boolean): Promise<void> {
     const now = this.deps.clock.now();
     await revokeTokens(trx, account.id, 'password_reset', now);
     const token = await issueToken(trx, { key: this.deps.secrets.tokenKey, random: this.deps.random, now, accountId: account.id, purpose: 'password_reset' });
@@ -79,7 +92,7 @@ export class RecoveryService {
       channel: 'email',
       to: account.email,
       template: 'password-reset',
-      data: { username: account.username, link: `${this.deps.publicUrl}/recover/password/${encodeURIComponent(token)}` },
+      data: { username: account.username, link: `${this.deps.publicUrl}/recover/password/${encodeURIComponent(token)}`, byPhone, helpLink: `${this.deps.publicUrl}/help/duplicate-account` },
     });
     await recordAudit(trx, now, { event: 'password.reset_link_sent', accountId: account.id });
   }
@@ -183,4 +196,15 @@ export class RecoveryService {
   private resetKey(token: string): string {
     return tokenHash(this.deps.secrets.tokenKey, 'password_reset', token);
   }
+}
+
+/** Usernames never hold a "+", and e-mail addresses hold an "@": a "+" first is a phone number. */
+function isPhoneLogin(login: string): boolean {
+  return /^\+[\d\s().-]+$/.test(login);
+}
+
+/** One form per login, so each is counted once: trimmed, NFC, lower case; a phone number digits only. */
+function normalizeLogin(login: string): string {
+  const text = login.trim().normalize('NFC').toLowerCase();
+  return isPhoneLogin(text) ? `+${text.replace(/\D/g, '')}` : text;
 }

@@ -124,6 +124,7 @@ const pageLinks: Record<(typeof SEEDED)[number], string[]> = {
   'one-account-per-person': ['/account', '/recover/password', '/account/security'],
   'no-access-to-email': ['/support/contact'],
   'confirm-its-you': ['/help/code-not-received'],
+  'duplicate-account': ['/account/phone', '/recover/password', '/support/contact', '/login', '/account', '/account/security'],
 };
 
 describe('the seeded articles', () => {

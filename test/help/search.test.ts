@@ -48,8 +48,8 @@ const phrasings: Array<[string, string]> = [
   ['hackd', 'account-compromised'],
   ['customer servce', 'contact-support'],
   ['talk to a human', 'contact-support'],
-  ['i made 2 accounts', 'one-account-per-person'],
-  ['duplicate account', 'one-account-per-person'],
+  ['i made 2 accounts', 'duplicate-account'],
+  ['duplicate account', 'duplicate-account'],
   ['cant access my email', 'no-access-to-email'],
   ['withdrawal code', 'confirm-its-you'],
   // The phrasings the issue names, word for word.
@@ -74,9 +74,14 @@ const phrasings: Array<[string, string]> = [
   ['securty answer', 'forgot-security-answer'],
   ['backup codes', 'two-step-verification-methods'],
   ['authenticator', 'two-step-verification-methods'],
-  ['second account', 'one-account-per-person'],
+  ['second account', 'duplicate-account'],
   ['i lost access to my email', 'no-access-to-email'],
   ['hacked', 'account-compromised'],
+  // The rule itself, and the walk-through for someone who has two accounts already.
+  ['one account per person', 'one-account-per-person'],
+  ['freelancer and client', 'one-account-per-person'],
+  ['close my extra account', 'duplicate-account'],
+  ['forgot which email i used', 'duplicate-account'],
 ];
 
 describe('help search', () => {

@@ -19,7 +19,7 @@ export async function countTable(t: TestApp, table: 'help_articles' | 'help_vote
   return Number(row.n);
 }
 
-/** The seeded articles (migrations/0004_help_notices.ts), by slug. */
+/** The seeded articles (migrations/0004_help_notices.ts, 0018_duplicate_account_help.ts), by slug. */
 export const SEEDED = [
   'why-we-verify-phones',
   'phone-number-in-use',
@@ -34,4 +34,5 @@ export const SEEDED = [
   'one-account-per-person',
   'no-access-to-email',
   'confirm-its-you',
+  'duplicate-account',
 ] as const;
