@@ -18,6 +18,9 @@ import { recoveryPlugin } from './recovery/plugin.js';
 import { RecoveryService } from './recovery/service.js';
 import { recoveryTwoStep } from './recovery/two-step.js';
 import { SupportService } from './support/service.js';
+import { forgotAnswerPlugin } from './forgot-answer/plugin.js';
+import { ForgotAnswerService } from './forgot-answer/service.js';
+import { SecurityQuestionMethod } from './twostep/methods/security-question.js';
 import { Jobs } from './platform/jobs.js';
 import { devOutboxPlugin } from './platform/ops/dev-outbox.js';
 import { homePlugin } from './platform/web/home.js';
@@ -159,6 +162,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     phones: phone,
     publicUrl: deps.config.publicUrl,
   });
+  const forgotAnswer = new ForgotAnswerService({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    publicUrl: deps.config.publicUrl,
+    challenges,
+    accounts,
+    questions: { question: (db, accountId) => SecurityQuestionMethod.question(db, accountId), set: (...args) => twoStep.securityQuestion.set(...args) },
+  });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
   const notices = new NoticeService({ db: deps.db, clock: deps.clock });
   const context: AppContext = {
@@ -179,6 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jobs,
     support,
     recovery,
+    forgotAnswer,
     stepUp,
   };
   app.decorate('verity', context);
@@ -203,6 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(twoStepPlugin);
   await app.register(gatePlugin, { gate });
   await app.register(recoveryPlugin, { recovery });
+  await app.register(forgotAnswerPlugin, { forgotAnswer });
   await app.register(helpPlugin);
   await app.register(noticesPlugin, { notices });
   if (!deps.config.production) await app.register(devOutboxPlugin);

@@ -4,6 +4,7 @@ import { cookieName, cookieOptions } from '../platform/web/cookies.js';
 import { setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { askForNewAnswer } from '../forgot-answer/ask.js';
 import { CHALLENGE_TTL_SECONDS, type ChallengeService, type ChallengeView } from './service.js';
 
 export const LABELS: Record<string, string> = {
@@ -92,6 +93,15 @@ export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }
       setSessionCookie(reply, passed.issued.token, passed.issued.expiresAt, config.production);
       return next;
     });
+  });
+
+  // "Forgot your answer?": mails a link to a new question and answer, then leads back here.
+  app.post('/login/verify/forgot-answer', csrf, async (request, reply) => {
+    const next = safeNext(field(request.body, 'next'));
+    const step = await stepData(request, 'security_question').catch(() => null);
+    if (!step) return expiredPage(request, reply, next);
+    const form = { template: 'login-verify', title: 'Confirm it is you', values: { next }, extra: step };
+    return askForNewAnswer(request, reply, { challengeId: challengeCookie(request), caller: { sessionId: null }, returnTo: verifyUrl(next, '&method=security_question'), form });
   });
 
   app.post('/login/verify/send', csrf, async (request, reply) => {

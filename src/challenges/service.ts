@@ -95,6 +95,12 @@ export class ChallengeService {
     return this.view(token, challenge, account);
   }
 
+  /** A live challenge with its account, for what sits beside a method ("Forgot your answer?" mails the account). */
+  async holder(token: string, caller: Caller): Promise<{ view: ChallengeView; challengeId: string; account: AccountRow }> {
+    const { challenge, account } = await this.find(token, caller);
+    return { view: await this.view(token, challenge, account), challengeId: challenge.id, account };
+  }
+
   async send(token: string, type: string, caller: Caller, meta: RequestMeta): Promise<SendResult> {
     const { challenge, account, method } = await this.withMethod(token, type, caller);
     if (!method.send) throw badMethod('This method sends nothing: enter what it asks for.');

@@ -4,6 +4,7 @@ import { member, requireMember } from '../platform/web/auth.js';
 import { cookieName, cookieOptions } from '../platform/web/cookies.js';
 import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { askForNewAnswer } from '../forgot-answer/ask.js';
 import { methodChoice, methodInput } from './pages.js';
 import { CHALLENGE_TTL_SECONDS, type ChallengeService, type ChallengeView } from './service.js';
 import type { StepUp } from './step-up.js';
@@ -72,6 +73,11 @@ export const stepUpPages: FastifyPluginAsync<{ challenges: ChallengeService; ste
       reply.clearCookie(cookie, cookieOptions(config.production));
       return next;
     });
+  }));
+
+  app.post('/account/step-up/forgot-answer', csrf, async (request, reply) => withStep(request, reply, async (next, s) => {
+    const form = { template: 'step-up', title: TITLE, values: { next }, extra: s };
+    return askForNewAnswer(request, reply, { challengeId: token(request), caller: caller(request), returnTo: stepUpUrl(next, '&method=security_question'), form });
   }));
 
   app.post('/account/step-up/send', csrf, async (request, reply) => withStep(request, reply, async (next, s) => {

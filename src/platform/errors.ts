@@ -22,6 +22,7 @@ export const catalogue = {
   last_two_step_method: [409, 'Last two-step method', 'Add another two-step verification method before removing this one.'],
   last_admin: [409, 'Last administrator', 'Make another account an administrator first: the last administrator cannot give up the role or close their account.'],
   phone_verification_required: [409, 'Phone not verified', 'Verify your phone number first.'],
+  no_security_question: [409, 'No security question', 'This check has no security question to reset. Try another method.'],
   email_verification_required: [409, 'E-mail not confirmed', 'Confirm your e-mail address first.'],
   token_invalid: [410, 'Link expired or invalid', 'This link is invalid, already used or expired. Ask for a new one.'],
   code_expired: [410, 'Code expired', 'This code has expired. Ask for a new one.'],

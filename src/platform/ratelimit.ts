@@ -67,6 +67,8 @@ export const policies = {
   compromised_report_ip: { limit: 10, windowSeconds: 60 * 60 },
   /** E-mail change requests per account (each mails a stranger's inbox). */
   email_change_account: { limit: 5, windowSeconds: 24 * 60 * 60 },
+  /** "Forgot your answer?" links mailed to one account (each goes to the member's own inbox). */
+  forgot_answer_account: { limit: 3, windowSeconds: 60 * 60 },
 } satisfies Record<string, Policy>;
 
 export interface Policy {

@@ -4,6 +4,7 @@ import { CHALLENGE_TTL_SECONDS, type ChallengeView } from '../challenges/service
 import { cookieName, cookieOptions } from '../platform/web/cookies.js';
 import { field, handleForm, renderPage } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { askForNewAnswer } from '../forgot-answer/ask.js';
 import type { RecoveryService } from './service.js';
 
 const TITLE = 'Confirm it is you';
@@ -60,6 +61,14 @@ export const recoveryChallengePages: FastifyPluginAsync<{ recovery: RecoveryServ
       reply.clearCookie(cookie, cookieOptions(config.production));
       return base(token);
     });
+  });
+
+  app.post('/recover/password/:token/check/forgot-answer', csrf, async (request, reply) => {
+    const { token } = request.params as { token: string };
+    const view = await current(request, reply, token);
+    if (!view) return reply.redirect(base(token), 303);
+    const form = { template: 'recover-check', title: TITLE, values: {}, extra: { ...step(view, 'security_question'), token, action: `${base(token)}/check` } };
+    return askForNewAnswer(request, reply, { challengeId: view.id, caller, returnTo: `${base(token)}/check?method=security_question`, form });
   });
 
   app.post('/recover/password/:token/check/send', csrf, async (request, reply) => {

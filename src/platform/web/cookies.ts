@@ -18,6 +18,8 @@ export const COOKIE_BASE = {
   stepUp: 'verity_step_up',
   /** The recovery challenge of a reset link, before the new password (its id is a bearer secret). */
   recovery: 'verity_recovery',
+  /** Where "Forgot your answer?" leads back once the new answer is set: a same-site path the server built. */
+  answerReturn: 'verity_answer_return',
   /** A refusal carried across one redirect (flash.ts). */
   flash: 'verity_flash',
 } as const;

@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { argon2Params } from '../../accounts/password.js';
 import type { RequestMeta } from '../../platform/audit.js';
 import type { DB } from '../../platform/db/schema.js';
@@ -39,12 +39,24 @@ export function normalizeAnswer(answer: string): string {
     .replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '');
 }
 
+/** A change of answer made through a link rather than from the settings (the forgot-answer flow). */
+export interface AnswerReset {
+  /** Audit detail `via`. */
+  name: string;
+  /** The e-mail's opening sentence. */
+  summary: string;
+  within(trx: Transaction<DB>, now: Date): Promise<void>;
+}
+
 /** The security question: a question from the list and an argon2id hash of the normalised answer. */
 export class SecurityQuestionMethod {
   constructor(private readonly deps: ChangeDeps) {}
 
-  /** Sets (or changes) the question and answer. */
-  async set(accountId: string, input: { question: string; answer: string }, meta: RequestMeta): Promise<void> {
+  /**
+   * Sets (or changes) the question and answer. `via` runs first in the change's transaction
+   * (the account row locked), so a forgot-answer link is used up with the change or not at all.
+   */
+  async set(accountId: string, input: { question: string; answer: string }, meta: RequestMeta, via?: AnswerReset): Promise<void> {
     const text = questionText(input.question);
     if (!text) throw invalid([{ path: '/question', message: 'Choose one of the listed questions.' }]);
     const normalized = normalizeAnswer(input.answer);
@@ -56,6 +68,7 @@ export class SecurityQuestionMethod {
     }
     const answerHash = await hash(normalized, argon2Params);
     await applyChange(this.deps, accountId, meta, async (trx, now) => {
+      if (via) await via.within(trx, now);
       const before = await trx.selectFrom('security_answers').select('question_id').where('account_id', '=', accountId).executeTakeFirst();
       await trx
         .insertInto('security_answers')
@@ -68,8 +81,8 @@ export class SecurityQuestionMethod {
         change: {
           event: before ? 'two_step.method_changed' : 'two_step.method_added',
           type: 'security_question',
-          summary: before ? 'The security question or its answer was changed.' : 'A security question was added to your account.',
-          details: { question: input.question },
+          summary: via?.summary ?? (before ? 'The security question or its answer was changed.' : 'A security question was added to your account.'),
+          details: { question: input.question, ...(via ? { via: via.name } : {}) },
         },
       };
     });
