@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { currentMember } from '../platform/web/auth.js';
 import { cookieName, cookieOptions } from '../platform/web/cookies.js';
 import { parseForm } from '../platform/web/form.js';
 import { field, handleForm, renderPage } from '../platform/web/pages.js';
@@ -11,10 +12,11 @@ import type { ForgotAnswerService } from './service.js';
 const TITLE = 'Choose a new security question';
 const DONE_PATH = '/recover/security-answer/done';
 
-/** Where to go on: back to the page that asked, or (another browser, no cookie) to sign-in. */
-function onward(request: FastifyRequest, label: string) {
+/** Where to go on: back to the page that asked, or (another browser, no cookie) to sign-in or the security page. */
+async function onward(request: FastifyRequest, label: string) {
   const back = answerReturn(request);
-  return back ? { href: back, label } : { href: '/login', label: 'Go to sign in' };
+  if (back) return { href: back, label };
+  return (await currentMember(request)) ? { href: '/account/security', label: 'Go to your security settings' } : { href: '/login', label: 'Go to sign in' };
 }
 
 /** /recover/security-answer/…: "we sent you a link", the e-mailed link's form, and the way back. */
@@ -29,12 +31,12 @@ export const forgotAnswerPages: FastifyPluginAsync<{ forgotAnswer: ForgotAnswerS
       ok: true,
       detail:
         "We sent you a link to choose a new security question and answer. It works once, for 60 minutes. Open it, set the new answer, then come back and answer the new question. Nothing after a few minutes? Check your spam or junk folder, or use another method.",
-      next: onward(request, 'Back to the check'),
+      next: await onward(request, 'Back to the check'),
     }),
   );
 
   app.get(DONE_PATH, async (request, reply) => {
-    const next = onward(request, 'Continue');
+    const next = await onward(request, 'Continue');
     reply.clearCookie(cookieName('answerReturn', config.production), cookieOptions(config.production));
     return renderPage(request, reply, 'message', {
       title: 'New answer saved',
@@ -66,11 +68,11 @@ export const forgotAnswerPages: FastifyPluginAsync<{ forgotAnswer: ForgotAnswerS
 };
 
 /** Unknown, used and expired links look the same. */
-function linkInvalid(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function linkInvalid(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   return renderPage(request, reply, 'message', {
     title: 'Link expired or invalid',
     ok: false,
     detail: 'This link is invalid, already used or expired. Only the newest link we sent works. Ask for a new one with "Forgot your answer?" where we ask your security question.',
-    next: onward(request, 'Back to the check'),
+    next: await onward(request, 'Back to the check'),
   }, 410);
 }
