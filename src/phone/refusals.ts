@@ -9,7 +9,7 @@ export const IN_USE_RECOVERY = [
 ] as const;
 
 /** The help article that walks a member with two accounts through keeping one. */
-export const DUPLICATE_ACCOUNT_HELP = { href: '/help/duplicate-account', title: 'I have two accounts: keep one and close the other' } as const;
+export const DUPLICATE_ACCOUNT_HELP = { href: '/help/duplicate-account', title: 'I made a second account by mistake: keep one, close the other' } as const;
 
 /**
  * One account per person: the number is verified on another live account. The answer never
