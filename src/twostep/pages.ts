@@ -6,6 +6,7 @@ import { parseForm } from '../platform/web/form.js';
 import { field, formErrors, handleForm, ignoreNotFound, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
 import { requestMeta } from '../platform/web/request-meta.js';
+import { guardTwoStepChanges } from './guard.js';
 import { SECURITY_QUESTIONS } from './methods/security-question.js';
 import type { TotpSetup } from './methods/totp.js';
 import { SecurityQuestionBody, TotpConfirmBody } from './schemas.js';
@@ -35,6 +36,9 @@ export const twoStepPages: FastifyPluginAsync = async (app) => {
   const form = { ...csrf, ...signedIn };
   const me = (request: FastifyRequest) => member(request).account.id;
   const back = (done: string) => `/account/security?twostep=${done}#two-step`;
+  // As the API: with 2SV on, each form post (and the question page, before anything is typed)
+  // first goes to /account/step-up, which comes back to the page that asked.
+  guardTwoStepChanges(app, ['/account/two-step/security-question']);
 
   /** A refusal of a one-button form: its sentence, and the way back. */
   async function refused(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {

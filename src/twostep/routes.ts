@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { member, requireMember } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { NoContent, problems } from '../platform/web/schemas.js';
+import { guardTwoStepChanges } from './guard.js';
 import { SECURITY_QUESTIONS } from './methods/security-question.js';
 import {
   BackupCodesSchema,
@@ -25,6 +26,8 @@ export const twoStepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ session: [] }];
   const tags = ['two-step'];
   const me = (request: Parameters<typeof member>[0]) => member(request).account.id;
+  // Every write below answers 403 step_up_required (with a challenge) while 2SV is on and this session has not stepped up.
+  guardTwoStepChanges(app);
 
   app.get('/security-questions', {
     schema: { tags, summary: 'The questions a security question can be chosen from', response: { 200: Type.Array(QuestionSchema) } },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, signUp, type TestApp } from '../helpers/app.js';
+import { createTestApp, signUp, stepUp, type TestApp } from '../helpers/app.js';
 import { auditEvents, call, changeMail, overview } from './helpers.js';
 
 let t: TestApp;
@@ -62,6 +62,8 @@ describe('backup codes', () => {
 
   it('regenerating voids every earlier code', async () => {
     const member = await signUp(t);
+    // Once 2SV is on, changing it needs a step-up: the password does it while 2SV is still off.
+    await stepUp(t, member);
     const old = await generate(member);
     const fresh = await generate(member);
     const { backupCodes } = t.app.verity.twoStep;
@@ -75,6 +77,7 @@ describe('backup codes', () => {
 
   it('warns at 2 or fewer codes left, and offers new ones', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     const codes = await generate(member);
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
     const { backupCodes } = t.app.verity.twoStep;
@@ -90,6 +93,7 @@ describe('backup codes', () => {
 
   it('removing backup codes voids them all', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     const codes = await generate(member);
     expect((await call(t, member, 'DELETE', '/v1/me/two-step/backup_code')).statusCode).toBe(204);
     expect(await t.app.verity.twoStep.backupCodes.use(member.id, codes[0]!)).toBe(false);

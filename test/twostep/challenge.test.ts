@@ -2,7 +2,7 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAccountById } from '../../src/accounts/queries.js';
 import { noMeta } from '../../src/platform/audit.js';
-import { auth, createTestApp, lastMessage, linkToken, problem, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, lastMessage, linkToken, problem, signUp, stepUp, type SignedUp, type TestApp } from '../helpers/app.js';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { messagesTo, verifyNumber } from '../phone/helpers.js';
 import { call } from './helpers.js';
@@ -25,6 +25,8 @@ interface Member extends SignedUp {
 /** A member with every two-step method on: app, text, call, e-mail, question, backup codes, passkey. */
 async function memberWithEverything(): Promise<Member> {
   const member = await signUp(t);
+  // Every method after the first needs a step-up: the password gives one while 2SV is still off.
+  await stepUp(t, member);
   const mail = await lastMessage(t, member.email);
   await t.app.inject({ method: 'POST', url: '/v1/accounts/email-verification', payload: { token: linkToken(mail!.body, '/verify-email?token') } });
   const phone = await verifyNumber(t, member);
@@ -163,6 +165,7 @@ describe('every two-step method passes one and the same challenge', () => {
 
   it('offers only what the account has on, and nothing used up', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     const codes = (await call(t, member, 'POST', '/v1/me/two-step/backup-codes')).json().codes as string[];
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
     for (const code of codes) expect(await t.app.verity.twoStep.backupCodes.use(member.id, code)).toBe(true);
@@ -184,6 +187,7 @@ describe('e-mail codes at a challenge', () => {
     const member = await signUp(t);
     const mail = await lastMessage(t, member.email);
     await t.app.inject({ method: 'POST', url: '/v1/accounts/email-verification', payload: { token: linkToken(mail!.body, '/verify-email?token') } });
+    await stepUp(t, member);
     // No 2SV: a step-up can be passed by e-mail.
     expect((await open(member, 'step_up', 'step_up')).methods.map((m) => m.type)).toEqual(['email']);
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });

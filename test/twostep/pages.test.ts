@@ -70,8 +70,19 @@ describe('/account/security: two-step verification without JavaScript', () => {
     const page = await visitor.get(ok.headers.location!);
     expect(section(page.body)).toContain('What was the name of your first pet?');
 
+    // 2SV is on now: removing the question first asks for a step-up, which returns to the security page.
+    await visitor.get('/account/security');
+    const asked = await visitor.post('/account/two-step/remove/security_question', {});
+    expect(asked.headers.location).toBe('/account/step-up?next=%2Faccount%2Fsecurity');
+    const step = await visitor.get(asked.headers.location!);
+    expect(control(step.body, 'method')?.value).toBe('security_question');
+    expect(step.body).toContain('What was the name of your first pet?');
+    const passed = await visitor.post('/account/step-up', { next: '/account/security', method: 'security_question', answer: 'rex' });
+    expect(passed.headers.location).toBe('/account/security');
+    await visitor.get('/account/security');
     const removed = await visitor.post('/account/two-step/remove/security_question', {});
     expect(removed.statusCode).toBe(303);
+    expect(removed.headers.location).toBe('/account/security?twostep=removed#two-step');
     expect(section((await visitor.get('/account/security')).body)).toContain('Two-step verification is <strong>off</strong>');
     // A double submit finds it gone: still back to the page.
     expect((await visitor.post('/account/two-step/remove/security_question', {})).statusCode).toBe(303);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, createTestApp, problem, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
+import { auth, countRows, createTestApp, problem, signUp, stepUp, type SignedUp, type TestApp } from '../helpers/app.js';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { auditEvents, call, changeMail, overview } from './helpers.js';
 
@@ -39,6 +39,18 @@ describe('passkeys (WebAuthn)', () => {
     expect(first.res.json()).toEqual({ id: expect.any(String), name: 'Laptop', createdAt: expect.any(String), lastUsedAt: null });
     expect((await changeMail(t, member)).body).toContain('A passkey named “Laptop” was added');
     t.clock.advanceSeconds(1);
+    // 2SV is on now: a second passkey is refused until this session steps up, here with the first one.
+    const refused = await call(t, member, 'POST', '/v1/me/two-step/passkeys/options');
+    expect(refused.statusCode).toBe(403);
+    expect(problem(refused).code).toBe('step_up_required');
+    await stepUp(t, member, async (challenge) => {
+      expect(challenge.methods.map((m) => m.type)).toEqual(['passkey']);
+      const options = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/send`, headers: auth(member.token), payload: { method: 'passkey' } });
+      expect(options.statusCode, options.body).toBe(200);
+      const response = first.authenticator.authenticate(options.json().options);
+      const res = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/verify`, headers: auth(member.token), payload: { method: 'passkey', response } });
+      expect(res.statusCode, res.body).toBe(200);
+    });
     const second = await addPasskey(member, 'Security key');
     expect(second.res.statusCode).toBe(201);
 
@@ -78,6 +90,8 @@ describe('passkeys (WebAuthn)', () => {
 
   it('signs in with any passkey, checks the signature counter and takes each challenge once', async () => {
     const member = await signUp(t);
+    // Stepped up while 2SV is off (the password), so the second passkey needs no ceremony of its own here.
+    await stepUp(t, member);
     const laptop = (await addPasskey(member, 'Laptop')).authenticator;
     const key = (await addPasskey(member, 'Key')).authenticator;
     const { passkeys } = t.app.verity.twoStep;
@@ -115,6 +129,7 @@ describe('passkeys (WebAuthn)', () => {
 
   it('removes one passkey, then the last one turns the method off', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     const laptop = await addPasskey(member, 'Laptop');
     t.clock.advanceSeconds(1);
     const key = await addPasskey(member, 'Key');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeAnswer } from '../../src/twostep/methods/security-question.js';
-import { countRows, createTestApp, problem, signUp, type TestApp } from '../helpers/app.js';
+import { auth, countRows, createTestApp, problem, signUp, stepUp, type TestApp } from '../helpers/app.js';
 import { auditEvents, call, changeMail, overview } from './helpers.js';
 
 let t: TestApp;
@@ -67,6 +67,11 @@ describe('security question', () => {
   it('changing the question replaces the answer', async () => {
     const member = await signUp(t);
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
+    // 2SV is on: the change needs a step-up, here passed with the answer being replaced.
+    await stepUp(t, member, async (challenge) => {
+      const passed = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/verify`, headers: auth(member.token), payload: { method: 'security_question', answer: 'rex' } });
+      expect(passed.statusCode, passed.body).toBe(200);
+    });
     const res = await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_school', answer: 'Hillside' });
     expect(res.statusCode).toBe(200);
     const { securityQuestion } = t.app.verity.twoStep;

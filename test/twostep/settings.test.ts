@@ -36,6 +36,8 @@ describe('two-step settings', () => {
 
   it('is on with the first method, nudges to keep two, and lists each method with when it was added', async () => {
     const member = await signUp(t);
+    // With 2SV on, the second method needs a step-up: the password does it while 2SV is still off.
+    await stepUp(t, member);
     await addAuthenticator(t, member);
     let view = await overview(t, member);
     expect(view.enabled).toBe(true);
@@ -53,6 +55,7 @@ describe('two-step settings', () => {
 
   it('text messages and calls need a verified phone (409 phone_verification_required)', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     for (const type of ['sms', 'voice']) {
       const res = await call(t, member, 'POST', `/v1/me/two-step/${type}`);
       expect(res.statusCode).toBe(409);
@@ -76,6 +79,7 @@ describe('two-step settings', () => {
   it('the phone cannot be removed while codes to it are the only method (409 last_two_step_method)', async () => {
     const member = await signUp(t);
     await verifyNumber(t, member);
+    await stepUp(t, member);
     await call(t, member, 'POST', '/v1/me/two-step/sms');
     await call(t, member, 'POST', '/v1/me/two-step/voice');
     const refused = await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) });
@@ -83,7 +87,8 @@ describe('two-step settings', () => {
     expect(problem(refused).code).toBe('last_two_step_method');
     expect((await me(member)).phone).not.toBeNull();
 
-    await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
+    expect((await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' })).statusCode).toBe(200);
+    t.clock.advanceSeconds(10 * 60);
     // Removing a verified number is sensitive: 2SV is on, so a two-step method steps up.
     expect((await t.app.inject({ method: 'DELETE', url: '/v1/me/phone', headers: auth(member.token) })).statusCode).toBe(403);
     await stepUp(t, member, async (challenge) => {
@@ -111,6 +116,7 @@ describe('two-step settings', () => {
 
   it('lists every method for a challenge with its hint', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     await addAuthenticator(t, member);
     t.clock.advanceSeconds(1);
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
@@ -125,6 +131,7 @@ describe('two-step settings', () => {
 
   it('removing the last method turns 2SV off and says so by e-mail; unknown types are refused', async () => {
     const member = await signUp(t);
+    await stepUp(t, member);
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
     t.clock.advanceSeconds(1);
     await call(t, member, 'POST', '/v1/me/two-step/backup-codes');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noMeta } from '../../src/platform/audit.js';
 import { secureRandom, type Random } from '../../src/platform/crypto.js';
-import { countRows, createTestApp, problem, signUp, type TestApp } from '../helpers/app.js';
+import { auth, countRows, createTestApp, problem, signUp, stepUp, type TestApp } from '../helpers/app.js';
 import { addAuthenticator, appCode, auditEvents, call, changeMail, overview } from './helpers.js';
 
 // RFC 6238 appendix B, SHA-1: the seed is the ASCII string "12345678901234567890". The RFC's
@@ -97,6 +97,8 @@ describe('authenticator app (TOTP)', () => {
     expect(late.statusCode).toBe(404);
     expect((await overview(t, member)).enabled).toBe(false);
 
+    // Stepped up now (2SV is off: the password), so asking again once 2SV is on gets past the step-up.
+    await stepUp(t, member);
     const again = (await call(t, member, 'POST', '/v1/me/two-step/totp')).json();
     expect((await call(t, member, 'POST', '/v1/me/two-step/totp/confirm', { setupId: again.setupId, code: appCode(t, again.secret) })).statusCode).toBe(200);
     t.clock.advanceSeconds(30);
@@ -139,6 +141,11 @@ describe('authenticator app (TOTP)', () => {
     const member = await signUp(t);
     const first = await addAuthenticator(t, member);
     t.clock.advanceSeconds(60);
+    // 2SV is on: replacing the app needs a step-up, passed with the app being replaced.
+    await stepUp(t, member, async (challenge) => {
+      const res = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/verify`, headers: auth(member.token), payload: { method: 'totp', code: appCode(t, first) } });
+      expect(res.statusCode, res.body).toBe(200);
+    });
     const second = await addAuthenticator(t, member);
     expect((await overview(t, member)).methods).toHaveLength(1);
     t.clock.advanceSeconds(60);
