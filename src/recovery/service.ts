@@ -136,8 +136,9 @@ export class RecoveryService {
     await db.transaction().execute(async (trx) => {
       const accountId = await consumeToken(trx, { key: secrets.tokenKey, now: clock.now(), purpose: 'not_me', token });
       if (!accountId) throw new AppError('token_invalid');
-      await this.lockOut(trx, accountId, meta, 'not_me_link', '');
+      // The old address first, so the lock notice goes to the owner, not to whoever changed it.
       await this.deps.accounts.revertEmailChange(trx, tokenHash(secrets.tokenKey, 'not_me', token), meta);
+      await this.lockOut(trx, accountId, meta, 'not_me_link', '');
     });
     this.deps.outbox.wake();
   }
