@@ -18,6 +18,9 @@ import { recoveryPlugin } from './recovery/plugin.js';
 import { RecoveryService } from './recovery/service.js';
 import { recoveryTwoStep } from './recovery/two-step.js';
 import { SupportService } from './support/service.js';
+import { TicketService } from './support/tickets.js';
+import { TicketDesk } from './support/ticket-desk.js';
+import { ticketsPlugin } from './support/tickets-plugin.js';
 import { forgotAnswerPlugin } from './forgot-answer/plugin.js';
 import { ForgotAnswerService } from './forgot-answer/service.js';
 import { SecurityQuestionMethod } from './twostep/methods/security-question.js';
@@ -174,6 +177,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts,
     questions: { question: (db, accountId) => SecurityQuestionMethod.question(db, accountId), set: (...args) => twoStep.securityQuestion.set(...args) },
   });
+  const tickets = new TicketService({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    jobs,
+    accounts,
+    support,
+    publicUrl: deps.config.publicUrl,
+    replyAddress: deps.config.supportReplyAddress,
+  });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
   const notices = new NoticeService({ db: deps.db, clock: deps.clock });
   const context: AppContext = {
@@ -193,6 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     notices,
     jobs,
     support,
+    tickets,
     recovery,
     forgotAnswer,
     stepUp,
@@ -220,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(gatePlugin, { gate });
   await app.register(recoveryPlugin, { recovery });
   await app.register(forgotAnswerPlugin, { forgotAnswer });
+  await app.register(ticketsPlugin, { tickets, desk: new TicketDesk(tickets) });
   await app.register(helpPlugin);
   await app.register(noticesPlugin, { notices });
   if (!deps.config.production) await app.register(devOutboxPlugin);

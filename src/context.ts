@@ -20,6 +20,7 @@ import type { Jobs } from './platform/jobs.js';
 import type { RecoveryService } from './recovery/service.js';
 import type { StepUp } from './challenges/step-up.js';
 import type { SupportService } from './support/service.js';
+import type { TicketService } from './support/tickets.js';
 import type { ForgotAnswerService } from './forgot-answer/service.js';
 
 /** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
@@ -43,6 +44,8 @@ export interface AppContext {
   help: HelpService;
   jobs: Jobs;
   support: SupportService;
+  /** Support tickets (contact support without signing in). */
+  tickets: TicketService;
   recovery: RecoveryService;
   /** "Forgot your answer?" at a challenge: the e-mailed link to a new security question. */
   forgotAnswer: ForgotAnswerService;

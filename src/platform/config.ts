@@ -17,6 +17,8 @@ export interface Config {
   readonly emailTransport: 'outbox' | 'smtp';
   readonly smtpUrl: string | undefined;
   readonly emailFrom: string;
+  /** Support's inbound address; each ticket's replies go to its tagged form, local+tag@domain. */
+  readonly supportReplyAddress: string;
   readonly smsTransport: 'outbox' | 'twilio';
   readonly twilio: {
     readonly accountSid: string | undefined;
@@ -80,6 +82,19 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw}")`);
   }
   return raw as T;
+}
+
+/**
+ * A plain address whose local part leaves room for a ticket's tag (+, 32 hex, a dot, 20
+ * characters) within the 64 characters a local part may have.
+ */
+function replyAddress(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[a-z0-9._-]{1,10}@[a-z0-9.-]+\.[a-z]{2,63}$/i.test(raw)) {
+    throw new ConfigError(name, `must be a plain address with a local part of at most 10 letters, digits, dots or dashes, like support@example.com (got "${raw}")`);
+  }
+  return raw.toLowerCase();
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -250,6 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
     emailTransport,
     smtpUrl,
     emailFrom: env.EMAIL_FROM || 'Verity <no-reply@verity.local>',
+    supportReplyAddress: replyAddress(env, 'SUPPORT_REPLY_ADDRESS', 'support@verity.local'),
     smsTransport,
     twilio: Object.freeze(twilio),
     phoneLookup,

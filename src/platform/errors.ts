@@ -18,6 +18,7 @@ export const catalogue = {
   username_taken: [409, 'Username taken', 'This username is taken. Please choose another.'],
   phone_in_use: [409, 'Phone number in use', 'This phone number is already linked to another account.'],
   phone_already_verified: [409, 'Phone already verified', 'This number is already verified on your account.'],
+  ticket_closed: [409, 'Ticket closed', 'This ticket is closed and takes no more replies. Open a new request at /support/contact.'],
   already_decided: [409, 'Already decided', 'This request has already been decided.'],
   last_two_step_method: [409, 'Last two-step method', 'Add another two-step verification method before removing this one.'],
   last_admin: [409, 'Last administrator', 'Make another account an administrator first: the last administrator cannot give up the role or close their account.'],

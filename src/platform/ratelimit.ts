@@ -65,6 +65,11 @@ export const policies = {
   recovery_account: { limit: 5, windowSeconds: 60 * 60 },
   /** Anonymous compromise reports per IP. */
   compromised_report_ip: { limit: 10, windowSeconds: 60 * 60 },
+  /** Support tickets opened per IP and per requester e-mail (each mails that address). */
+  support_ticket_ip: { limit: 10, windowSeconds: 60 * 60 },
+  support_ticket_email: { limit: 5, windowSeconds: 60 * 60 },
+  /** Requester replies to one ticket (page, API or e-mail): bounds flooding the agents' queue. */
+  support_ticket_reply: { limit: 30, windowSeconds: 60 * 60 },
   /** E-mail change requests per account (each mails a stranger's inbox). */
   email_change_account: { limit: 5, windowSeconds: 24 * 60 * 60 },
   /** "Forgot your answer?" links mailed to one account (each goes to the member's own inbox). */

@@ -346,6 +346,37 @@ export interface SupportCasesTable {
   updated_at: Timestamp;
 }
 
+export type TicketCategory = 'login' | 'account_recovery' | 'phone_verification' | 'compromised' | 'billing' | 'other';
+
+/** What only a ticket has, beside its support_cases row (0014). */
+export interface SupportTicketsTable {
+  case_id: string;
+  name: string;
+  category: TicketCategory;
+  subject: string;
+}
+
+/** The requester's keys to a ticket's page, as HMACs (0014): one per e-mail sent. */
+export interface TicketKeysTable {
+  key_hash: string;
+  case_id: string;
+  created_at: Timestamp;
+}
+
+/** One message of a ticket's conversation (0014); `sender_name` is what the requester sees. */
+export interface TicketMessagesTable {
+  id: Generated<string>;
+  seq: GeneratedAlways<number>;
+  case_id: string;
+  author: 'requester' | 'agent';
+  agent_id: string | null;
+  sender_name: string;
+  body: string;
+  via: 'web' | 'api' | 'email';
+  email_message_id: string | null;
+  created_at: Timestamp;
+}
+
 /** A change of e-mail address, confirmed by the new one, revertible from the old (0012). */
 export interface EmailChangesTable {
   id: Generated<string>;
@@ -392,6 +423,9 @@ export interface DB {
   jobs: JobsTable;
   support_cases: SupportCasesTable;
   email_changes: EmailChangesTable;
+  support_tickets: SupportTicketsTable;
+  ticket_messages: TicketMessagesTable;
+  ticket_keys: TicketKeysTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -14,6 +14,8 @@ export interface NewMessage {
   /** Folder under templates/messages. */
   template: string;
   data: Record<string, unknown>;
+  /** Where the recipient's reply goes (a support ticket's own address); e-mail only. */
+  replyTo?: string;
 }
 
 /** Retry policy: exponential backoff from 2 s, capped at 10 minutes, then give up. */
@@ -35,6 +37,7 @@ interface MessageBody {
   subject: string | null;
   text: string;
   html: string | null;
+  replyTo?: string;
 }
 
 /**
@@ -44,7 +47,7 @@ interface MessageBody {
  */
 export async function enqueueMessage(trx: Kysely<DB>, now: Date, key: Buffer, message: NewMessage): Promise<string> {
   const rendered = renderMessage(message.template, message.channel, message.data);
-  const body: MessageBody = { subject: rendered.subject, text: rendered.text, html: rendered.html };
+  const body: MessageBody = { subject: rendered.subject, text: rendered.text, html: rendered.html, ...(message.replyTo ? { replyTo: message.replyTo } : {}) };
   const row = await trx
     .insertInto('outbox')
     .values({
@@ -265,6 +268,7 @@ export class Outbox {
         subject: body.subject,
         text: body.text,
         html: body.html,
+        ...(body.replyTo ? { replyTo: body.replyTo } : {}),
       }));
     } catch (error) {
       await this.failed(row, error);

@@ -8,6 +8,8 @@ export interface OutgoingMessage {
   subject: string | null;
   text: string;
   html: string | null;
+  /** The Reply-To address, when replies go somewhere other than the sender. */
+  replyTo?: string;
 }
 
 export interface Transport {

@@ -34,6 +34,7 @@ export class SmtpTransport implements Transport {
         subject: message.subject ?? '',
         text: message.text,
         ...(message.html ? { html: message.html } : {}),
+        ...(message.replyTo ? { replyTo: message.replyTo } : {}),
         // A stable Message-ID lets receivers drop a copy if a hand-off is ever repeated.
         messageId: `<${message.id}@${this.domain}>`,
         headers: { 'X-Verity-Message-Id': message.id },
