@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { AppError, invalid, type FieldError } from '../platform/errors.js';
 import { currentMember } from '../platform/web/auth.js';
 import { parseForm } from '../platform/web/form.js';
 import { field, handleForm, renderPage } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { checkMessage, checkTicket, type TicketOptions } from './ticket-routes.js';
 import { categoryLabels, MessageBody, NewTicketBody } from './ticket-schemas.js';
+import type { NewTicket } from './tickets.js';
 
 export const statusLabels = { open: 'Open', pending: 'Waiting for your reply', solved: 'Solved', closed: 'Closed' } as const;
 
@@ -17,6 +19,30 @@ function idAndKey(request: FastifyRequest): { id: string; key: string } {
   const { id } = request.params as { id: string };
   const { key } = request.query as { key?: unknown };
   return { id, key: typeof key === 'string' ? key : '' };
+}
+
+/**
+ * The form's fields as the API's body, with every refusal at once: the schema's (a category
+ * left at "Choose one" is missing) and the checks after it (an e-mail that is no address).
+ */
+function contactInput(request: FastifyRequest, values: Record<string, string>): NewTicket {
+  const errors: FieldError[] = [];
+  let input: NewTicket | undefined;
+  try {
+    // A blank optional login is "not given".
+    input = parseForm(request, NewTicketBody, { login: values.login?.trim() || undefined, category: values.category || undefined });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    errors.push(...error.fieldErrors);
+  }
+  try {
+    checkTicket({ ...(values as unknown as NewTicket), login: undefined });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    errors.push(...error.fieldErrors.filter((fe) => !errors.some((e) => e.path === fe.path)));
+  }
+  if (errors.length || !input) throw invalid(errors);
+  return input;
 }
 
 export function ticketPath(id: string, key: string, done?: string): string {
@@ -39,9 +65,7 @@ export const ticketPages: FastifyPluginAsync<TicketOptions> = async (app, { tick
     const names = ['name', 'email', 'login', 'category', 'subject', 'message'] as const;
     const values = Object.fromEntries(names.map((n) => [n, field(request.body, n)]));
     return handleForm(request, reply, { template: 'support-contact', title, values, extra: { categories: categoryLabels } }, async () => {
-      // A blank optional login is "not given"; a category left at "Choose one" is missing.
-      const input = parseForm(request, NewTicketBody, { login: values.login?.trim() || undefined, category: values.category || undefined });
-      checkTicket(input);
+      const input = contactInput(request, values);
       const opened = await tickets.open(input, 'web', requestMeta(request));
       return ticketPath(opened.ticketId, opened.key, 'created');
     });
