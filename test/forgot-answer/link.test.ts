@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policies } from '../../src/platform/ratelimit.js';
 import { auth, countRows, createTestApp, lastMessage, linkToken, problem, randomIp, type TestApp } from '../helpers/app.js';
+import { listen } from '../helpers/browser.js';
 import { auditEvents, changeMail } from '../twostep/helpers.js';
 import { answerLink, loginChallenge, memberWithQuestion, NEW, NEW_TEXT, OLD_ANSWER } from './helpers.js';
 
@@ -150,6 +151,21 @@ describe('forgot your answer (API)', () => {
     expect((await resetAnswer(tokens.at(-1)!, NEW)).statusCode).toBe(200);
     t.clock.advanceSeconds(policies.forgot_answer_account.windowSeconds);
     expect((await forgot((await loginChallenge(t, member)).id)).statusCode).toBe(202);
+  });
+
+  it('two submits of one link racing over HTTP: one wins, the other is 410, one notice goes out', async () => {
+    const base = await listen(t);
+    const member = await memberWithQuestion(t);
+    expect((await forgot((await loginChallenge(t, member)).id)).statusCode).toBe(202);
+    const token = await answerLink(t, member);
+    const outbox = await countRows(t.db, 'outbox');
+    const submit = (answer: string) =>
+      fetch(`${base}/v1/recovery/security-answer/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'first_job', answer }) });
+    const results = await Promise.all([submit('Acme Widgets'), submit('Globex Corp')]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 410]);
+    const winner = results[0]!.status === 200 ? 'Acme Widgets' : 'Globex Corp';
+    expect(await t.app.verity.twoStep.securityQuestion.check(member.id, winner)).toBe(true);
+    expect(await countRows(t.db, 'outbox')).toBe(outbox + 1);
   });
 
   it('at a recovery challenge: the reset link\'s check passes with the new answer', async () => {
