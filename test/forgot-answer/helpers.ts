@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { lastMessage, linkToken, randomIp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
+import { auth, lastMessage, linkToken, randomIp, signUp, stepUp, type SignedUp, type TestApp } from '../helpers/app.js';
 import { call } from '../twostep/helpers.js';
 
 export const OLD_ANSWER = 'Rex';
@@ -16,6 +16,11 @@ export async function memberWithQuestion(t: TestApp, options: { verified?: boole
   }
   if (options.question !== false) {
     expect((await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: OLD_ANSWER })).statusCode).toBe(200);
+    // 2SV is on now: adding the backup codes needs a step-up, passed with the question.
+    await stepUp(t, member, async (challenge) => {
+      const res = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/verify`, headers: auth(member.token), payload: { method: 'security_question', answer: OLD_ANSWER } });
+      expect(res.statusCode, res.body).toBe(200);
+    });
   }
   const codes = await call(t, member, 'POST', '/v1/me/two-step/backup-codes');
   expect(codes.statusCode, codes.body).toBe(200);
