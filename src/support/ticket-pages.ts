@@ -26,20 +26,22 @@ function idAndKey(request: FastifyRequest): { id: string; key: string } {
  * left at "Choose one" is missing) and the checks after it (an e-mail that is no address).
  */
 function contactInput(request: FastifyRequest, values: Record<string, string>): NewTicket {
-  const errors: FieldError[] = [];
+  // The sentences written for people first; the schema's only where they say nothing.
+  const errors: FieldError[] = values.category ? [] : [{ path: '/category', message: 'Choose what your request is about.' }];
+  const add = (more: FieldError[]) => errors.push(...more.filter((fe) => !errors.some((e) => e.path === fe.path)));
+  try {
+    checkTicket({ ...(values as unknown as NewTicket), login: undefined });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    add(error.fieldErrors);
+  }
   let input: NewTicket | undefined;
   try {
     // A blank optional login is "not given".
     input = parseForm(request, NewTicketBody, { login: values.login?.trim() || undefined, category: values.category || undefined });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    errors.push(...error.fieldErrors);
-  }
-  try {
-    checkTicket({ ...(values as unknown as NewTicket), login: undefined });
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    errors.push(...error.fieldErrors.filter((fe) => !errors.some((e) => e.path === fe.path)));
+    add(error.fieldErrors);
   }
   if (errors.length || !input) throw invalid(errors);
   return input;

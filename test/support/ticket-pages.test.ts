@@ -73,7 +73,7 @@ describe('the contact form', () => {
     const { res } = await contact(visitor, { email: 'nope', subject: 'Kept subject', category: '' });
     expect(res.statusCode).toBe(400);
     expect(textOf(res.body, 'f-email-error')).toContain('valid e-mail');
-    expect(textOf(res.body, 'f-category-error')).toBeTruthy();
+    expect(textOf(res.body, 'f-category-error')).toBe('Choose what your request is about.');
     expect(control(res.body, 'subject')?.value).toBe('Kept subject');
     expect(control(res.body, 'email')?.value).toBe('nope');
     const after = await t.db.selectFrom('support_cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
