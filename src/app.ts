@@ -24,6 +24,9 @@ import { ticketsPlugin } from './support/tickets-plugin.js';
 import { forgotAnswerPlugin } from './forgot-answer/plugin.js';
 import { ForgotAnswerService } from './forgot-answer/service.js';
 import { SecurityQuestionMethod } from './twostep/methods/security-question.js';
+import { securityResetPlugin } from './security-reset/plugin.js';
+import { SecurityResetService } from './security-reset/service.js';
+import type { SecurityResetDeps } from './security-reset/deps.js';
 import { Jobs } from './platform/jobs.js';
 import { devOutboxPlugin } from './platform/ops/dev-outbox.js';
 import { homePlugin } from './platform/web/home.js';
@@ -108,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     outbox,
     publicUrl: deps.config.publicUrl,
     sessions,
+    afterSecondStepSignIn: (trx, accountId, meta) => securityResets.cancelBySignIn(trx, accountId, meta),
     methods: [
       ...twoStepChallengeMethods(twoStep, { consumeSendCaps: (target) => phone.consumeSendCaps(target) }),
       passwordMethod((account, password, meta) => sessions.confirmPassword(account, password, meta)),
@@ -190,6 +194,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.config.publicUrl,
     replyAddress: deps.config.supportReplyAddress,
   });
+  const securityResetDeps: SecurityResetDeps = {
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    secrets: deps.secrets,
+    limiter,
+    outbox,
+    jobs,
+    accounts,
+    sessions,
+    twoStep,
+    phone,
+    support,
+    recovery,
+    publicUrl: deps.config.publicUrl,
+    waitHours: deps.config.securityResetWaitHours,
+  };
+  const securityResets = new SecurityResetService(securityResetDeps);
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
   const notices = new NoticeService({ db: deps.db, clock: deps.clock });
   const context: AppContext = {
@@ -212,6 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tickets,
     recovery,
     forgotAnswer,
+    securityResets,
     stepUp,
   };
   app.decorate('verity', context);
@@ -238,6 +261,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(recoveryPlugin, { recovery });
   await app.register(forgotAnswerPlugin, { forgotAnswer });
   await app.register(ticketsPlugin, { tickets, desk: new TicketDesk(tickets) });
+  await app.register(securityResetPlugin, { securityResets, deps: securityResetDeps });
   await app.register(helpPlugin);
   await app.register(noticesPlugin, { notices });
   if (!deps.config.production) await app.register(devOutboxPlugin);

@@ -22,6 +22,7 @@ import type { StepUp } from './challenges/step-up.js';
 import type { SupportService } from './support/service.js';
 import type { TicketService } from './support/tickets.js';
 import type { ForgotAnswerService } from './forgot-answer/service.js';
+import type { SecurityResetService } from './security-reset/service.js';
 
 /** Everything a domain needs, built once in app.ts and handed to each domain plugin. */
 export interface AppContext {
@@ -49,6 +50,7 @@ export interface AppContext {
   recovery: RecoveryService;
   /** "Forgot your answer?" at a challenge: the e-mailed link to a new security question. */
   forgotAnswer: ForgotAnswerService;
+  securityResets: SecurityResetService;
   /** Sensitive places ask again: preHandlers for a recent step-up of the session. */
   stepUp: StepUp;
   /** The notices a viewer should see on every page; the notices domain provides it. */

@@ -5,10 +5,10 @@ import { challengePages } from './pages.js';
 import { challengeRoutes } from './routes.js';
 import { stepUpPages } from './step-up-pages.js';
 import { stepUpRoutes, type StepUp } from './step-up.js';
-import { ChallengeService, type SessionIssuer } from './service.js';
+import { ChallengeService, type ChallengeDeps, type SessionIssuer } from './service.js';
 
 /** The challenge service with its methods: e-mail codes here; two-step verification adds more. */
-export function createChallenges(deps: MethodContext & { sessions: SessionIssuer; methods?: readonly ChallengeMethod[] }): ChallengeService {
+export function createChallenges(deps: MethodContext & Pick<ChallengeDeps, 'afterSecondStepSignIn'> & { sessions: SessionIssuer; methods?: readonly ChallengeMethod[] }): ChallengeService {
   return new ChallengeService({ ...deps, methods: [emailCodeMethod, ...(deps.methods ?? [])] });
 }
 

@@ -40,6 +40,8 @@ export interface Caller {
 export interface ChallengeDeps extends MethodContext {
   methods: readonly ChallengeMethod[];
   sessions: SessionIssuer;
+  /** Runs in the transaction of a sign-in that passed a second step (a pending security reset is cancelled there). */
+  afterSecondStepSignIn?: (trx: Kysely<DB>, accountId: string, meta: RequestMeta) => Promise<void>;
 }
 
 /**
@@ -148,6 +150,7 @@ export class ChallengeService {
     switch (challenge.purpose) {
       case 'login': {
         const issued = await this.deps.sessions.create(trx, account.id, meta);
+        await this.deps.afterSecondStepSignIn?.(trx, account.id, meta);
         await recordAudit(trx, now, { event: 'signin.succeeded', accountId: account.id, meta, details: { sessionId: issued.session.id, method, challengeId: challenge.id } });
         return { purpose: 'login', method, account, issued };
       }

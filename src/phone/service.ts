@@ -72,6 +72,11 @@ export class PhoneService {
     return !!(await q.findVerifiedPhone(this.deps.db, accountId));
   }
 
+  /** The verified number in E.164, or null (a security reset compares the digits a requester gives). */
+  async verifiedNumber(accountId: string): Promise<string | null> {
+    return (await q.findVerifiedPhone(this.deps.db, accountId))?.e164 ?? null;
+  }
+
   /**
    * The live account whose verified number is this one (typed with + and its country code,
    * in any of its forms), if any. Recovery asks it to mail a reset link to the account that

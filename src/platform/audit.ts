@@ -1,10 +1,12 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 
 /** Who made a request, as recorded beside security events. */
 export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
+  /** The edge's country for the request (COUNTRY_HEADER), when it sent one. */
+  country?: string | null;
 }
 
 export const noMeta: RequestMeta = { ip: null, userAgent: null };
@@ -51,8 +53,37 @@ export async function recordAudit(db: Kysely<DB>, at: Date, entry: AuditEntry): 
       actor_id: entry.actorId ?? entry.accountId ?? null,
       ip: entry.meta?.ip ?? null,
       user_agent: entry.meta?.userAgent?.slice(0, 512) ?? null,
-      details: JSON.stringify(entry.details ?? {}),
+      // The edge's country rides in the details, so support can see where a sign-in came from.
+      details: JSON.stringify(entry.meta?.country ? { ...entry.details, country: entry.meta.country } : (entry.details ?? {})),
       created_at: at,
     })
     .execute();
+}
+
+export interface AuditRecord {
+  event: string;
+  at: Date;
+  ip: string | null;
+  userAgent: string | null;
+  country: string | null;
+  actorId: string | null;
+}
+
+/**
+ * An account's newest security events, for a support agent's view: the event, when, and
+ * from where. Details are left out on purpose (they are for the audit, not for display).
+ */
+export async function recentAudit(
+  db: Kysely<DB>,
+  accountId: string,
+  filter: { events?: string[]; exceptEvents?: string[]; limit: number },
+): Promise<AuditRecord[]> {
+  let query = db
+    .selectFrom('audit_events')
+    .select(['event', 'created_at', 'ip', 'user_agent', 'actor_id', sql<string | null>`details->>'country'`.as('country')])
+    .where('account_id', '=', accountId);
+  if (filter.events?.length) query = query.where('event', 'in', filter.events);
+  if (filter.exceptEvents?.length) query = query.where('event', 'not in', filter.exceptEvents);
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  return rows.map((r) => ({ event: r.event, at: r.created_at, ip: r.ip, userAgent: r.user_agent, country: r.country, actorId: r.actor_id }));
 }

@@ -20,6 +20,8 @@ export const catalogue = {
   phone_already_verified: [409, 'Phone already verified', 'This number is already verified on your account.'],
   ticket_closed: [409, 'Ticket closed', 'This ticket is closed and takes no more replies. Open a new request at /support/contact.'],
   already_decided: [409, 'Already decided', 'This request has already been decided.'],
+  reset_no_account: [409, 'No account to reset', 'No account has the login in this request: deny it, or ask the requester for more information.'],
+  reset_not_waiting: [409, 'Nothing to add now', 'This request is not waiting for more information from you.'],
   last_two_step_method: [409, 'Last two-step method', 'Add another two-step verification method before removing this one.'],
   last_admin: [409, 'Last administrator', 'Make another account an administrator first: the last administrator cannot give up the role or close their account.'],
   phone_verification_required: [409, 'Phone not verified', 'Verify your phone number first.'],

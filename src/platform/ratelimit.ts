@@ -74,6 +74,14 @@ export const policies = {
   email_change_account: { limit: 5, windowSeconds: 24 * 60 * 60 },
   /** "Forgot your answer?" links mailed to one account (each goes to the member's own inbox). */
   forgot_answer_account: { limit: 3, windowSeconds: 60 * 60 },
+  /** Security-reset requests (lost phone) per IP, per login as typed and per contact address: each one mails a stranger. */
+  security_reset_ip: { limit: 5, windowSeconds: 60 * 60 },
+  security_reset_login: { limit: 3, windowSeconds: 24 * 60 * 60 },
+  security_reset_contact: { limit: 3, windowSeconds: 24 * 60 * 60 },
+  /** Information a requester adds to one reset request (each wakes an agent). */
+  security_reset_info: { limit: 10, windowSeconds: 24 * 60 * 60 },
+  /** New set-a-password links for one completed reset (the first one may have expired unread). */
+  security_reset_link: { limit: 3, windowSeconds: 24 * 60 * 60 },
 } satisfies Record<string, Policy>;
 
 export interface Policy {

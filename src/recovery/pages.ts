@@ -50,7 +50,7 @@ export const recoveryPages: FastifyPluginAsync<{ recovery: RecoveryService }> = 
         reply.setCookie(cookieName('recovery', config.production), String(state.challenge.id), cookieOptions(config.production, { maxAge: CHALLENGE_TTL_SECONDS }));
         return reply.redirect(`/recover/password/${encodeURIComponent(token)}/check`, 303);
       }
-      return renderPage(request, reply, 'recover-reset', { title: 'Choose a new password', token, twoStep: state });
+      return renderPage(request, reply, 'recover-reset', { title: 'Choose a new password', token, twoStep: state, then: thenOf(request) });
     } catch (error) {
       return linkProblem(request, reply, error);
     }
@@ -58,15 +58,21 @@ export const recoveryPages: FastifyPluginAsync<{ recovery: RecoveryService }> = 
 
   app.post('/recover/password/:token', csrf, async (request, reply) => {
     const { token } = request.params as { token: string };
-    return handleForm(request, reply, { template: 'recover-reset', title: 'Choose a new password', values: {}, extra: { token, twoStep: { twoStepRequired: false } } }, async () => {
+    const then = thenOf(request);
+    return handleForm(request, reply, { template: 'recover-reset', title: 'Choose a new password', values: {}, extra: { token, twoStep: { twoStepRequired: false }, then } }, async () => {
       await recovery.resetPassword(token, field(request.body, 'newPassword'), requestMeta(request));
       clearSessionCookie(reply, config.production);
-      return '/recover/password/done';
+      return then ? `/recover/password/done?then=${then}` : '/recover/password/done';
     }).catch((error: unknown) => linkProblem(request, reply, error));
   });
 
   app.get('/recover/password/done', async (request, reply) =>
-    renderPage(request, reply, 'message', {
+    renderPage(request, reply, 'message', thenOf(request) === 'two-step' ? {
+      title: 'Password set',
+      ok: true,
+      detail: 'Your new password is set. Sign in with it, then set up two-step verification again, so a stolen password alone cannot open your account.',
+      next: { href: '/login?next=%2Faccount%2Fsecurity', label: 'Sign in and set up two-step verification' },
+    } : {
       title: 'Password changed',
       ok: true,
       detail: 'Your new password is set, and every session on your account has ended. Sign in with the new password.',
@@ -140,6 +146,14 @@ export const recoveryPages: FastifyPluginAsync<{ recovery: RecoveryService }> = 
     }),
   );
 };
+
+/**
+ * Where the flow leads after the new password: `two-step` (a security reset removed the
+ * methods) ends on two-step setup. Only known values, so nothing else rides along.
+ */
+function thenOf(request: FastifyRequest): 'two-step' | undefined {
+  return (request.query as { then?: unknown }).then === 'two-step' ? 'two-step' : undefined;
+}
 
 /** Used, expired and unknown links look the same. */
 async function linkProblem(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {

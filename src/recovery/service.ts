@@ -97,6 +97,18 @@ export class RecoveryService {
     await recordAudit(trx, now, { event: 'password.reset_link_sent', accountId: account.id });
   }
 
+  /**
+   * A fresh single-use reset link for an account (older ones stop working), for another
+   * domain to send: an approved security reset mails it to the requester. `then` is where
+   * the flow leads after the new password (the security reset: two-step setup).
+   */
+  async resetLinkFor(trx: Kysely<DB>, accountId: string, then?: 'two-step'): Promise<string> {
+    const now = this.deps.clock.now();
+    await revokeTokens(trx, accountId, 'password_reset', now);
+    const token = await issueToken(trx, { key: this.deps.secrets.tokenKey, random: this.deps.random, now, accountId, purpose: 'password_reset' });
+    return `${this.deps.publicUrl}/recover/password/${encodeURIComponent(token)}${then ? `?then=${then}` : ''}`;
+  }
+
   /** What the reset link leads to: whether a two-step check must pass first, and that check. */
   async inspectReset(token: string): Promise<{ twoStepRequired: boolean; challenge?: Record<string, unknown> }> {
     const account = await this.resetAccount(token);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { findLiveAccountByLogin, isUuid, updateAccount } from '../accounts/queries.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from '../accounts/password.js';
-import { recordAudit, type RequestMeta } from '../platform/audit.js';
+import { recentAudit, recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, type Clock } from '../platform/clock.js';
 import { randomToken, sha256Hex, type Random } from '../platform/crypto.js';
 import type { Db } from '../platform/db/database.js';
@@ -11,6 +11,7 @@ import type { Metrics } from '../platform/metrics.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
 import type { ChallengeView } from '../challenges/service.js';
+import { describeDevice } from './device.js';
 import { SignInLock } from './lock.js';
 import { AccountPressure } from './pressure.js';
 import * as q from './queries.js';
@@ -225,6 +226,12 @@ export class SessionService {
       await q.revokeSession(trx, accountId, sessionId, now);
       await recordAudit(trx, now, { event: 'session.signed_out', accountId, meta, details: { sessionId } });
     });
+  }
+
+  /** Recent sign-ins (newest first) with where they came from, for a support agent's view. */
+  async recentSignIns(accountId: string, limit = 10): Promise<Array<{ at: string; ip: string | null; country: string | null; device: string }>> {
+    const rows = await recentAudit(this.deps.db, accountId, { events: ['signin.succeeded'], limit });
+    return rows.map((r) => ({ at: r.at.toISOString(), ip: r.ip, country: r.country, device: describeDevice(r.userAgent) }));
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../platform/clock.js';
-import type { CaseKind, CasePriority, DB } from '../platform/db/schema.js';
+import type { CaseKind, CasePriority, CaseStatus, DB } from '../platform/db/schema.js';
 import type { Db } from '../platform/db/database.js';
 import * as q from './queries.js';
 
@@ -34,6 +34,19 @@ export class SupportService {
       updated_at: now,
     });
     return { id: row.id };
+  }
+
+  /** A case whose login is looked up after the answer learns its account (security resets). */
+  async attachAccount(trx: Kysely<DB>, caseId: string, accountId: string): Promise<void> {
+    await q.updateCase(trx, caseId, { account_id: accountId, updated_at: this.deps.clock.now() });
+  }
+
+  async setStatus(trx: Kysely<DB>, caseId: string, status: CaseStatus): Promise<void> {
+    await q.updateCase(trx, caseId, { status, updated_at: this.deps.clock.now() });
+  }
+
+  get(caseId: string) {
+    return q.findCase(this.deps.db, caseId);
   }
 
   casesOf(accountId: string) {

@@ -116,6 +116,24 @@ export class TwoStepService {
   }
 
   /**
+   * Turns every method off in the caller's transaction (an approved security reset taking
+   * effect); their secrets go with them. Returns the types that were on.
+   */
+  async removeAll(trx: Transaction<DB>, accountId: string): Promise<TwoStepType[]> {
+    const types = (await listMethods(trx, accountId)).map((r) => r.type);
+    await trx.deleteFrom('two_step_methods').where('account_id', '=', accountId).execute();
+    for (const type of ['totp', 'backup_code', 'security_question', 'passkey'] as const) await removeDetails(trx, accountId, type);
+    return types;
+  }
+
+  /** What a support agent may see: the kinds of method and the passkeys' names, never a secret. */
+  async staffSummary(accountId: string): Promise<{ methods: Array<{ type: TwoStepType; addedAt: string }>; passkeyNames: string[] }> {
+    const rows = await listMethods(this.deps.db, accountId);
+    const passkeyNames = rows.some((r) => r.type === 'passkey') ? await PasskeysMethod.names(this.deps.db, accountId) : [];
+    return { methods: rows.map((r) => ({ type: r.type, addedAt: r.added_at.toISOString() })), passkeyNames };
+  }
+
+  /**
    * PhoneService's removal guard: while codes by text or call are the only way to pass 2SV,
    * the phone cannot go (the member would lose 2SV without choosing to).
    */

@@ -426,6 +426,48 @@ export interface DB {
   support_tickets: SupportTicketsTable;
   ticket_messages: TicketMessagesTable;
   ticket_keys: TicketKeysTable;
+  security_resets: SecurityResetsTable;
+  security_reset_notes: SecurityResetNotesTable;
+}
+
+export type SecurityResetStatus = 'pending_review' | 'more_info_needed' | 'approved' | 'denied' | 'cancelled' | 'completed';
+
+/** A lost-phone security reset: one support case of kind security_reset (0015). */
+export interface SecurityResetsTable {
+  case_id: string;
+  account_id: string | null;
+  login: string;
+  full_name: string;
+  contact_email: string;
+  old_phone_digits: string | null;
+  country: string | null;
+  key_hash: string;
+  /** The status link's key, sealed with the encryption key, so each e-mail can carry the link. */
+  key_sealed: string;
+  status: Generated<SecurityResetStatus>;
+  matched_at: Timestamp | null;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  decision_note: string | null;
+  effective_at: Timestamp | null;
+  cancel_token_hash: string | null;
+  cancelled_at: Timestamp | null;
+  cancelled_via: string | null;
+  applied_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** What the agent asked, what the requester added, and each decision's note (0015). */
+export interface SecurityResetNotesTable {
+  id: Generated<string>;
+  seq: Generated<number>;
+  case_id: string;
+  author: 'agent' | 'requester' | 'system';
+  kind: string;
+  body: string;
+  actor_id: string | null;
+  created_at: Timestamp;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
