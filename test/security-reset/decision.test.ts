@@ -192,7 +192,7 @@ describe('denied and cancelled requests change nothing', () => {
     expect(cancel.statusCode, cancel.body).toBe(200);
     expect((await t.app.inject({ method: 'POST', url: `/v1/recovery/security-reset/cancel/${token}` })).statusCode).toBe(410);
     await unchanged(who);
-    expect(mail.last(body.contactEmail).subject).toBe('Your security reset was cancelled');
+    expect(mail.to(body.contactEmail).map((m) => m.subject)).toContain('Your security reset was cancelled');
     expect((await status(t, link)).json().status).toBe('cancelled');
   });
 
@@ -207,7 +207,9 @@ describe('denied and cancelled requests change nothing', () => {
     expect(verify.statusCode, verify.body).toBe(200);
     expect((await status(t, link)).json().status).toBe('cancelled');
     await unchanged(who);
-    expect(mail.last(body.contactEmail).text).toContain('signed in with two-step verification');
+    const cancelled = mail.to(body.contactEmail).filter((m) => m.subject === 'Your security reset was cancelled');
+    expect(cancelled).toHaveLength(1);
+    expect(cancelled[0]!.text).toContain('signed in with two-step verification');
     const view = await caseOf(t, agent, requestId);
     expect(view.json().request).toMatchObject({ status: 'cancelled', cancelledVia: 'sign_in' });
   });
