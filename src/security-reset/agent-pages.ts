@@ -23,7 +23,9 @@ export const securityResetAgentPages: FastifyPluginAsync<SecurityResetOptions> =
     const view = await caseView(deps, id);
     const now = deps.clock.now();
     const when = (iso: string | null) => (iso ? { words: timeAgo(new Date(iso), now), exact: exactUtc(new Date(iso)), iso } : null);
-    return renderPage(request, reply, 'agent-security-reset', { title: `Security reset for ${view.request.login}`, view, when, values: {}, ...extra }, status);
+    // The queue belongs to the agents' desk; link back to it once it is there.
+    const queue = request.server.hasRoute({ method: 'GET', url: '/agent' });
+    return renderPage(request, reply, 'agent-security-reset', { title: `Security reset for ${view.request.login}`, view, when, queue, values: {}, ...extra }, status);
   }
 
   app.get('/agent/security-resets/:id', agentOnly, async (request, reply) => {
