@@ -4,9 +4,7 @@ import { member, requireStaff } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
 import { checkMessage, type TicketOptions } from './ticket-routes.js';
-import { AgentMessageBody, StatusBody, TicketParams } from './ticket-schemas.js';
-
-const Status = Type.String();
+import { AgentMessageBody, AgentView, Status, StatusBody, TicketParams } from './ticket-schemas.js';
 
 /** /v1/agent/tickets/*: agents read, answer and change tickets; every change is audited with the agent's id. */
 export const ticketAgentRoutes: FastifyPluginAsyncTypebox<TicketOptions> = async (app, { desk }) => {
@@ -19,7 +17,7 @@ export const ticketAgentRoutes: FastifyPluginAsyncTypebox<TicketOptions> = async
       summary: 'A ticket with its requester, the account it is about (resolved after the answer) and every message',
       security: [{ session: [] }],
       params: TicketParams,
-      response: { ...problems(401, 403, 404) },
+      response: { 200: AgentView, ...problems(401, 403, 404) },
     },
   }, async (request) => desk.view(request.params.id));
 

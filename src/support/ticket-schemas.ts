@@ -18,7 +18,7 @@ export const categoryLabels: Record<(typeof CATEGORIES)[number], string> = {
 };
 
 const Message = Type.String({ minLength: 1, maxLength: MESSAGE_MAX });
-const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('solved'), Type.Literal('closed')]);
+export const Status = Type.Union([Type.Literal('open'), Type.Literal('pending'), Type.Literal('solved'), Type.Literal('closed')]);
 
 export const NewTicketBody = Strict({
   email: Type.String({ minLength: 1, maxLength: EMAIL_MAX, description: 'Where our answers go' }),
@@ -43,6 +43,34 @@ export const MemberView = Type.Object({
   category: Type.String(),
   createdAt: IsoTime,
   messages: Type.Array(Type.Object({ author: Type.Union([Type.Literal('requester'), Type.Literal('agent')]), from: Type.String(), body: Type.String(), createdAt: IsoTime })),
+});
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+export const AgentView = Type.Object({
+  id: Type.String(),
+  status: Status,
+  priority: Type.String(),
+  category: Type.String(),
+  subject: Type.String(),
+  name: Type.String(),
+  email: Nullable(Type.String()),
+  login: Nullable(Type.String({ description: 'The login the requester typed, as typed' })),
+  account: Type.Union([Type.Object({ id: Type.String(), username: Type.String(), email: Type.String(), status: Type.String() }), Type.Null()], {
+    description: 'The live account that login (or else the e-mail) names, looked up after the answer; null when none',
+  }),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  messages: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      author: Type.Union([Type.Literal('requester'), Type.Literal('agent')]),
+      from: Type.String({ description: 'The name the requester sees' }),
+      agentId: Nullable(Type.String()),
+      body: Type.String(),
+      via: Type.String({ description: 'web, api or email' }),
+      createdAt: IsoTime,
+    }),
+  ),
 });
 
 /** What a mail provider's inbound webhook hands over, parsed (Postmark, SendGrid, Mailgun all can). */

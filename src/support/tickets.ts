@@ -65,6 +65,9 @@ export class TicketService {
     const { db, limiter, support, clock, jobs, outbox } = this.deps;
     const email = input.email.trim();
     const login = input.login?.trim().normalize('NFC') || null;
+    // Name and subject travel in e-mail headers and titles: one line each.
+    const name = oneLine(input.name);
+    const subject = oneLine(input.subject);
     if (meta.ip) await limiter.consume('support_ticket_ip', meta.ip);
     await limiter.consume('support_ticket_email', email.toLowerCase());
     const now = clock.now();
@@ -75,14 +78,14 @@ export class TicketService {
         accountId: null,
         login,
         contactEmail: email,
-        details: input.subject.trim(),
+        details: subject,
         source: via === 'web' ? 'contact_form' : 'api',
       });
-      await trx.insertInto('support_tickets').values({ case_id: id, name: input.name.trim(), category: input.category, subject: input.subject.trim() }).execute();
+      await trx.insertInto('support_tickets').values({ case_id: id, name, category: input.category, subject }).execute();
       // One key for the answer, another for the e-mail: neither is kept, only their HMACs.
       const key = await this.issueKey(trx, id);
       const mailed = await this.issueKey(trx, id);
-      await q.insertMessage(trx, { case_id: id, author: 'requester', agent_id: null, sender_name: input.name.trim(), body: input.message.trim(), via, email_message_id: null, created_at: now });
+      await q.insertMessage(trx, { case_id: id, author: 'requester', agent_id: null, sender_name: name, body: input.message.trim(), via, email_message_id: null, created_at: now });
       // By the e-mail when no login was given: an agent then still sees whose account it may be.
       await jobs.enqueue(trx, LINK_ACCOUNT_JOB, { caseId: id, login: login ?? email });
       await outbox.enqueue(trx, {
@@ -90,7 +93,7 @@ export class TicketService {
         to: email,
         template: 'ticket-received',
         replyTo: this.replyAddress(id),
-        data: { name: input.name.trim(), subject: input.subject.trim(), link: this.pageLink(id, mailed), marker: REPLY_MARKER },
+        data: { name, subject, link: this.pageLink(id, mailed), marker: REPLY_MARKER },
       });
       return { ticketId: id, key };
     });
@@ -196,6 +199,10 @@ export class TicketService {
   find(trx: Kysely<DB>, caseId: string): Promise<q.TicketRow | undefined> {
     return isUuid(caseId) ? q.findTicket(trx, caseId.toLowerCase()) : Promise.resolve(undefined);
   }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 export function closed(): AppError {

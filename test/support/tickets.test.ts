@@ -54,6 +54,15 @@ describe('opening a ticket without signing in', () => {
     expect((await view(link.id, link.key)).subject).toBe(input.subject);
   });
 
+  it('keeps a name and subject on one line (they go into e-mail headers)', async () => {
+    const { ticketId, key, input } = await openTicket(t, { subject: 'Help\r\nBcc: victim@example.org', name: ' Ana\n Reyes ' });
+    const ticket = await view(ticketId, key);
+    expect(ticket.subject).toBe('Help Bcc: victim@example.org');
+    expect(ticket.messages[0]!.from).toBe('Ana Reyes');
+    const mail = await lastMessage(t, input.email);
+    expect(mail?.subject).toBe('We received your request: Help Bcc: victim@example.org');
+  });
+
   it('is a support case of kind ticket in the shared queue; a compromise is high priority', async () => {
     const { ticketId } = await openTicket(t, { category: 'compromised' });
     const row = await t.db.selectFrom('support_cases').selectAll().where('id', '=', ticketId).executeTakeFirstOrThrow();
