@@ -133,7 +133,8 @@ export class ChallengeService {
       throw withCaps(verdict.error, holds);
     }
     await refund();
-    if (account.status === 'locked') throw new AppError('account_locked', { detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.' });
+    // A lock ends through the reset, and with 2SV on the reset needs this very challenge.
+    if (account.status === 'locked' && challenge.purpose !== 'recovery') throw new AppError('account_locked', { detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.' });
 
     const passed = await db.transaction().execute(async (trx) => {
       const now = clock.now();

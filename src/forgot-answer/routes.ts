@@ -17,7 +17,7 @@ export const forgotAnswerRoutes: FastifyPluginAsyncTypebox<{ forgotAnswer: Forgo
     schema: {
       tags: ['challenges'],
       summary: "Forgot the security answer: e-mails a single-use link (60 minutes) to set a new question and answer. It does not pass the challenge",
-      description: '409 no_security_question when the challenge does not list the security question; 409 email_verification_required when the e-mail is not confirmed.',
+      description: '409 no_security_question when the challenge does not list the security question; 409 email_verification_required when the e-mail is not confirmed; 409 answer_reset_needs_other_step at a recovery challenge, whose reset link came to the same inbox.',
       params: ChallengeParams,
       response: { 202: Sent, ...problems(400, 409, 410, 429) },
     },

@@ -40,7 +40,7 @@ const PURPOSE = 'security_answer_reset';
 export const LINK_SECONDS = tokenLifetimes[PURPOSE];
 
 /**
- * "Forgot your answer?": from a live challenge that lists the security question, a
+ * "Forgot your answer?": from a live sign-in or step-up challenge that lists the security question, a
  * single-use link (60 minutes, only the newest works) goes to the account's confirmed
  * e-mail; through it the member sets a new question and answer. The link neither passes
  * nor resets the challenge: the member answers the new question there, and every wrong
@@ -56,6 +56,9 @@ export class ForgotAnswerService {
     if (!view.methods.some((m) => m.type === 'security_question') || !(await this.deps.questions.question(db, account.id))) {
       throw new AppError('no_security_question');
     }
+    // The reset link of a recovery came to this inbox: a second link there would let the
+    // inbox alone pass the second step, which is exactly what 2SV is meant to stop.
+    if (view.purpose === 'recovery') throw new AppError('answer_reset_needs_other_step');
     if (account.email_verified_at === null) {
       throw new AppError('email_verification_required', { detail: 'We can only send the link to a confirmed e-mail address, and yours is not confirmed. Try another method, or contact support.' });
     }

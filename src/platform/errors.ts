@@ -25,6 +25,7 @@ export const catalogue = {
   last_two_step_method: [409, 'Last two-step method', 'Add another two-step verification method before removing this one.'],
   last_admin: [409, 'Last administrator', 'Make another account an administrator first: the last administrator cannot give up the role or close their account.'],
   phone_verification_required: [409, 'Phone not verified', 'Verify your phone number first.'],
+  answer_reset_needs_other_step: [409, 'Use another method', 'Your reset link came to this same inbox, so the inbox cannot also stand in for your second step: anyone who got into your e-mail could take the account. Try another method, or ask us to reset your security information.'],
   no_security_question: [409, 'No security question', 'This check has no security question to reset. Try another method.'],
   email_verification_required: [409, 'E-mail not confirmed', 'Confirm your e-mail address first.'],
   token_invalid: [410, 'Link expired or invalid', 'This link is invalid, already used or expired. Ask for a new one.'],

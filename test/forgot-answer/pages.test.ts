@@ -76,20 +76,22 @@ describe('"Forgot your answer?" without JavaScript', () => {
     expect(visitor.cookies.has('verity_session')).toBe(true);
   });
 
-  it('at the reset link\'s two-step check: back to /recover/password/{token}/check, then the new password form', async () => {
+  it('at the reset link\'s two-step check: the page says why the inbox cannot stand in, and offers the other ways', async () => {
     const member = await memberWithQuestion(t);
     await t.app.inject({ method: 'POST', url: '/v1/recovery/password', payload: { login: member.username }, remoteAddress: randomIp() });
     const reset = linkToken((await lastMessage(t, member.email))!.body, '/recover/password');
     const visitor = new Visitor(t);
     expect((await visitor.get(`/recover/password/${reset}`)).headers.location).toBe(`/recover/password/${reset}/check`);
-    const back = `/recover/password/${reset}/check?method=security_question`;
-    await forgetAndReset(visitor, member, back, `/recover/password/${reset}/check`, '', back);
-
-    expect((await visitor.get(back)).body).toContain(NEW_TEXT);
-    const ok = await visitor.post(`/recover/password/${reset}/check`, { method: 'security_question', answer: NEW.answer });
+    const asking = await visitor.get(`/recover/password/${reset}/check?method=security_question`);
+    expect(asking.body).toContain(`action="/recover/password/${reset}/check/forgot-answer"`);
+    const refused = await visitor.post(`/recover/password/${reset}/check/forgot-answer`, { method: 'security_question' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('role="alert"');
+    expect(decode(refused.body)).toContain('same inbox');
+    expect(refused.body).toContain('href="/support/contact"');
+    const ok = await visitor.post(`/recover/password/${reset}/check`, { method: 'security_question', answer: OLD_ANSWER });
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe(`/recover/password/${reset}`);
-    expect(control((await visitor.get(`/recover/password/${reset}`)).body, 'newPassword')).toBeDefined();
   });
 
   it('at step-up: back to /account/step-up, which returns to the page that asked', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, lastMessage, linkToken, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
+import { auth, createTestApp, lastMessage, linkToken, problem, randomIp, signUp, type TestApp } from '../helpers/app.js';
 import { Visitor } from '../pages/form.js';
 import { addAuthenticator, appCode } from '../twostep/helpers.js';
 
@@ -75,6 +75,25 @@ describe('a reset with two-step verification on', () => {
     const done = await visitor.post(`/recover/password/${token}`, { newPassword: NEW_PASSWORD });
     expect(done.headers.location).toBe('/recover/password/done');
     const signIn = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login: member.username, password: NEW_PASSWORD }, remoteAddress: randomIp() });
+    expect(signIn.json().status).toBe('two_step_required');
+  });
+  it('a locked account (this wasn\'t me) passes its recovery challenge, so the reset that ends the lock stays possible', async () => {
+    const member = await signUp(t);
+    const secret = await addAuthenticator(t, member);
+    // Older than a day, so the lock does not suspend it.
+    t.clock.advanceSeconds(25 * 3600);
+    const locked = await t.app.inject({ method: 'POST', url: '/v1/me/compromised', headers: auth(member.token), payload: {} });
+    expect(locked.statusCode).toBe(202);
+    const token = await resetLink(member.username, member.email);
+    const look = await t.app.inject({ method: 'GET', url: `/v1/recovery/password/${token}` });
+    const { challenge } = look.json() as { challenge: { id: string } };
+    const passed = await t.app.inject({ method: 'POST', url: `/v1/challenges/${challenge.id}/verify`, payload: { method: 'totp', code: appCode(t, secret) } });
+    expect(passed.statusCode).toBe(200);
+    const reset = await t.app.inject({ method: 'POST', url: `/v1/recovery/password/${token}`, payload: { newPassword: NEW_PASSWORD } });
+    expect(reset.statusCode).toBe(200);
+    t.clock.advanceSeconds(30);
+    const signIn = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login: member.username, password: NEW_PASSWORD }, remoteAddress: randomIp() });
+    expect(signIn.statusCode).toBe(200);
     expect(signIn.json().status).toBe('two_step_required');
   });
 });
