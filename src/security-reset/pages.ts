@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { addSeconds } from '../platform/clock.js';
-import { AppError } from '../platform/errors.js';
+import { AppError, invalid } from '../platform/errors.js';
 import { parseForm } from '../platform/web/form.js';
 import { field, formErrors, handleForm, renderPage } from '../platform/web/pages.js';
 import { toAppError } from '../platform/web/problems.js';
@@ -8,7 +8,7 @@ import { requestMeta } from '../platform/web/request-meta.js';
 import { exactUtc, timeAgo } from '../platform/time-words.js';
 import type { SecurityResetOptions } from './routes.js';
 import { ResetRequestBody } from './schemas.js';
-import { NEW_LINK_DAYS } from './service.js';
+import { checkResetRequest, NEW_LINK_DAYS } from './service.js';
 
 const TITLE = 'Reset your security information';
 const FIELDS = ['login', 'fullName', 'contactEmail', 'details', 'oldPhoneDigits', 'country'] as const;
@@ -26,8 +26,17 @@ export const securityResetPages: FastifyPluginAsync<SecurityResetOptions> = asyn
   app.post('/recover/security-reset', csrf, async (request, reply) => {
     const values = Object.fromEntries(FIELDS.map((f) => [f, field(request.body, f)]));
     return handleForm(request, reply, { template: 'security-reset', title: TITLE, values, extra: { waitHours } }, async () => {
-      // A blank optional field means "not given", as the API's absent field does.
-      const input = parseForm(request, ResetRequestBody, { oldPhoneDigits: values.oldPhoneDigits?.trim() || undefined, country: values.country || undefined });
+      // A blank optional field means "not given", as the API's absent field does. Every
+      // field's problem is shown at once: the schema's and the service's checks together.
+      const given = { oldPhoneDigits: values.oldPhoneDigits?.trim() || undefined, country: values.country || undefined };
+      const own = checkResetRequest({ login: '', fullName: '', contactEmail: '', details: '', ...values, ...given });
+      let input;
+      try {
+        input = parseForm(request, ResetRequestBody, given);
+      } catch (error) {
+        const schema = error instanceof AppError ? error.fieldErrors : [];
+        throw invalid([...schema, ...own.filter((e) => !schema.some((s) => s.path === e.path))]);
+      }
       await securityResets.request(input, requestMeta(request));
       return '/recover/security-reset/sent';
     });

@@ -26,6 +26,18 @@ export interface ResetRequest {
   country?: string | undefined;
 }
 
+/** What the schema cannot say: blank after trimming, an e-mail address, a known country. */
+export function checkResetRequest(input: { login: string; fullName: string; contactEmail: string; details: string; country?: string | undefined }): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!input.login.trim()) errors.push({ path: '/login', message: 'Enter the username or e-mail of the account.' });
+  if (!input.fullName.trim()) errors.push({ path: '/fullName', message: 'Enter your full name.' });
+  checkEmail(input.contactEmail.trim(), errors, '/contactEmail');
+  if (!input.details.trim()) errors.push({ path: '/details', message: 'Tell us what happened.' });
+  const country = input.country?.trim().toUpperCase();
+  if (country) checkCountry(country, errors);
+  return errors;
+}
+
 /**
  * "Reset your security information": someone who lost the phone (and every other method)
  * asks support to take two-step verification off an account. See decisions.ts for the
@@ -45,17 +57,12 @@ export class SecurityResetService {
    */
   async request(input: ResetRequest, meta: RequestMeta): Promise<{ requestId: string; status: 'pending_review' }> {
     const { db, limiter, clock, support, outbox, jobs, random, secrets } = this.deps;
+    const errors = checkResetRequest(input);
+    if (errors.length) throw invalid(errors);
     const login = input.login.trim().normalize('NFC');
     const contactEmail = input.contactEmail.trim();
     const fullName = input.fullName.trim();
     const country = input.country?.trim().toUpperCase() || null;
-    const errors: FieldError[] = [];
-    if (!login) errors.push({ path: '/login', message: 'Enter the username or e-mail of the account.' });
-    if (!fullName) errors.push({ path: '/fullName', message: 'Enter your full name.' });
-    checkEmail(contactEmail, errors, '/contactEmail');
-    if (!input.details.trim()) errors.push({ path: '/details', message: 'Tell us what happened.' });
-    if (country) checkCountry(country, errors);
-    if (errors.length) throw invalid(errors);
 
     if (meta.ip) await limiter.consume('security_reset_ip', meta.ip);
     await limiter.consume('security_reset_login', login.toLowerCase());
