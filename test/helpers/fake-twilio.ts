@@ -2,24 +2,31 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Clock } from '../../src/platform/clock.js';
+import { systemClock, type Clock } from '../../src/platform/clock.js';
 import type { Db } from '../../src/platform/db/database.js';
 // The official library's webhook module: an implementation of the signature independent of ours.
 import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 
 /**
  * A local stand-in for Twilio's REST API (Messages, Calls, Lookup v2) on 127.0.0.1:
- * Basic auth, form bodies, JSON answers and error documents shaped like Twilio's, and
- * I-Twilio-Idempotency-Token honoured (one token → one resource, however often it is
- * posted). Records every request; can fail or hang the next requests on demand.
+ * Basic auth, form bodies, JSON answers and error documents shaped like Twilio's. Like the
+ * real API it does not dedupe: every accepted POST is a new message or call, whatever
+ * headers it carries. The Messages and Calls lists filter by To, From and DateSent /
+ * StartTime (which stay empty until the message is sent or the call dialled, see
+ * setStatus) and page with PageSize, Page and PageToken as Twilio does. Records every
+ * request; can fail, hang or drop the next requests on demand, or stop listening.
  */
 
 export type Failure =
-  | 400 | 401 | 429 | 500 | 503
+  | 400 | 401 | 429 | 500 | 502 | 503
   /** Never answer (the client's timeout fires). */
   | 'hang'
+  /** Close the connection without answering, having done nothing. */
+  | 'drop'
   /** Create the resource, then never answer: a lost response. */
   | 'accept-then-hang'
+  /** Create the resource, then close the connection without a word: a lost response. */
+  | 'accept-then-drop'
   /** Create the resource, then answer 500. */
   | 'accept-then-500';
 
@@ -35,8 +42,12 @@ export interface FakeResource {
   sid: string;
   kind: 'message' | 'call';
   form: URLSearchParams;
+  /** The I-Twilio-Idempotency-Token header it was posted with, if any (Twilio ignores it). */
   idempotencyToken: string | undefined;
   json: Record<string, unknown>;
+  createdAt: Date;
+  /** date_sent of a message, start_time of a call: null until sent or dialled. */
+  listedAt: Date | null;
 }
 
 export interface LineTypeAnswer {
@@ -56,6 +67,7 @@ const failureErrors: Record<number, ReturnType<typeof twilioError>> = {
   401: twilioError(401, 20003, 'Authenticate'),
   429: twilioError(429, 20429, 'Too Many Requests'),
   500: twilioError(500, 20500, 'Internal Server Error'),
+  502: twilioError(502, 20502, 'Bad Gateway'),
   503: twilioError(503, 20503, 'Service Unavailable'),
 };
 
@@ -68,18 +80,34 @@ export class FakeTwilio {
   readonly calls: FakeResource[] = [];
   /** Line types Lookup answers, by E.164; other valid numbers are mobiles. */
   readonly lineTypes = new Map<string, LineTypeAnswer>();
-  private readonly byToken = new Map<string, FakeResource>();
+  /** Dates resources with this clock (set it to the app's ManualClock so DateSent filters agree). */
+  clock: Clock = systemClock;
+  /** A trial account: Twilio puts "Sent from your Twilio trial account - " before each body. */
+  trial = false;
   private readonly failures: Array<{ failure: Failure; error?: { code: number; message: string } }> = [];
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
+  private port = 0;
   url = '';
 
   static async start(): Promise<FakeTwilio> {
     const fake = new FakeTwilio();
     fake.server = createServer((req, res) => void fake.handle(req, res));
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
-    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    fake.port = (fake.server.address() as AddressInfo).port;
+    fake.url = `http://127.0.0.1:${fake.port}`;
     return fake;
+  }
+
+  /** Stops listening: connections are refused (a request that certainly reached nobody). */
+  async down(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Listens again on the same port. */
+  async up(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
   }
 
   /** The environment that points Verity at this server. */
@@ -123,8 +151,9 @@ export class FakeTwilio {
     this.requests.push({ method: req.method ?? '', path: decodeURIComponent(url.pathname), query: url.searchParams, headers: req.headers, form });
 
     const next = this.failures.shift();
-    if (next && (typeof next.failure === 'number' || next.failure === 'hang')) {
+    if (next && (typeof next.failure === 'number' || next.failure === 'hang' || next.failure === 'drop')) {
       if (next.failure === 'hang') return void this.hanging.add(res);
+      if (next.failure === 'drop') return void req.socket.destroy();
       const base = failureErrors[next.failure]!;
       return this.send(res, next.failure, next.error ? twilioError(next.failure, next.error.code, next.error.message) : base);
     }
@@ -143,25 +172,81 @@ export class FakeTwilio {
     }
 
     const create = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
+    if (req.method === 'GET' && create) {
+      if (create[1] !== this.accountSid) return this.send(res, 401, failureErrors[401]!);
+      return this.send(res, 200, this.list(create[2] === 'Messages' ? 'message' : 'call', url));
+    }
     if (req.method !== 'POST' || !create) return this.send(res, 404, twilioError(404, 20404, 'The requested resource was not found'));
     if (create[1] !== this.accountSid) return this.send(res, 401, failureErrors[401]!);
 
     const kind = create[2] === 'Messages' ? 'message' : 'call';
     const refusal = this.validate(kind, form);
     if (refusal) return this.send(res, 400, refusal);
-    const token = req.headers['i-twilio-idempotency-token'] as string | undefined;
-    const resource = (token && this.byToken.get(`${kind}:${token}`)) || this.createResource(kind, form, token);
+    const resource = this.createResource(kind, form, req.headers['i-twilio-idempotency-token'] as string | undefined);
 
     if (next?.failure === 'accept-then-hang') return void this.hanging.add(res);
+    if (next?.failure === 'accept-then-drop') return void req.socket.destroy();
     if (next?.failure === 'accept-then-500') return this.send(res, 500, failureErrors[500]!);
     this.send(res, 201, resource.json);
   }
 
-  /** What Twilio would now answer for the resource (the status a lost callback carried). */
+  /**
+   * What Twilio would now answer for the resource (the status a lost callback carried). A
+   * message that has left Twilio gets its date_sent, a call that was dialled its start_time,
+   * as on the real API: only then do DateSent / StartTime filters see them.
+   */
   setStatus(sid: string, status: string, errorCode: number | null = null): void {
-    const found = [...this.messages, ...this.calls].find((r) => r.sid === sid);
-    if (!found) throw new Error(`no resource ${sid}`);
-    Object.assign(found.json, { status, error_code: errorCode });
+    const found = this.resource(sid);
+    Object.assign(found.json, { status, error_code: errorCode, date_updated: rfc2822(this.clock.now()) });
+    const left = found.kind === 'message' ? MESSAGE_LEFT.has(status) : CALL_DIALLED.has(status);
+    if (left && !found.listedAt) {
+      found.listedAt = this.clock.now();
+      found.json[found.kind === 'message' ? 'date_sent' : 'start_time'] = rfc2822(found.listedAt);
+    }
+  }
+
+  /** GET …/Messages.json or …/Calls.json: filtered, newest first, one page of it. */
+  private list(kind: 'message' | 'call', url: URL) {
+    const q = url.searchParams;
+    const dateParam = kind === 'message' ? 'DateSent' : 'StartTime';
+    const key = kind === 'message' ? 'messages' : 'calls';
+    const matches = (kind === 'message' ? this.messages : this.calls)
+      .filter((r) => (!q.has('To') || r.form.get('To') === q.get('To')) && (!q.has('From') || r.form.get('From') === q.get('From')))
+      .filter((r) => dateFilter(r.listedAt, q, dateParam))
+      .sort((a, b) => (b.listedAt ?? b.createdAt).getTime() - (a.listedAt ?? a.createdAt).getTime());
+    const pageSize = Math.min(1000, Math.max(1, Number(q.get('PageSize') ?? 50) || 50));
+    const page = Math.max(0, Number(q.get('Page') ?? 0) || 0);
+    // PageToken names the last resource of the page before: "PA" + its SID.
+    const token = q.get('PageToken');
+    const start = token ? matches.findIndex((r) => `PA${r.sid}` === token) + 1 : page * pageSize;
+    const items = matches.slice(start, start + pageSize);
+    const base = url.pathname;
+    const filters = new URLSearchParams([...q].filter(([name]) => !['Page', 'PageSize', 'PageToken'].includes(name)));
+    const uriFor = (n: number, pageToken?: string) => {
+      const params = new URLSearchParams(filters);
+      params.set('PageSize', String(pageSize));
+      params.set('Page', String(n));
+      if (pageToken) params.set('PageToken', pageToken);
+      return `${base}?${params.toString()}`;
+    };
+    const more = start + pageSize < matches.length;
+    return {
+      [key]: items.map((r) => this.listed(r)),
+      end: start + items.length - 1,
+      first_page_uri: uriFor(0),
+      next_page_uri: more ? uriFor(page + 1, `PA${items.at(-1)!.sid}`) : null,
+      page,
+      page_size: pageSize,
+      previous_page_uri: page > 0 ? uriFor(page - 1) : null,
+      start,
+      uri: uriFor(page, token ?? undefined),
+    };
+  }
+
+  /** A resource as a list shows it (a trial account's bodies carry Twilio's prefix). */
+  private listed(r: FakeResource): Record<string, unknown> {
+    if (r.kind !== 'message' || !this.trial) return r.json;
+    return { ...r.json, body: `Sent from your Twilio trial account - ${String(r.json.body)}` };
   }
 
   private validate(kind: 'message' | 'call', form: URLSearchParams) {
@@ -175,7 +260,8 @@ export class FakeTwilio {
 
   private createResource(kind: 'message' | 'call', form: URLSearchParams, token: string | undefined): FakeResource {
     const sid = (kind === 'message' ? 'SM' : 'CA') + hex(16);
-    const now = new Date().toUTCString().replace('GMT', '+0000');
+    const createdAt = this.clock.now();
+    const now = rfc2822(createdAt);
     const common = {
       account_sid: this.accountSid,
       api_version: '2010-04-01',
@@ -193,9 +279,8 @@ export class FakeTwilio {
       kind === 'message'
         ? { ...common, body: form.get('Body'), date_sent: null, error_code: null, error_message: null, messaging_service_sid: null, num_media: '0', num_segments: '1', uri: `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}.json` }
         : { ...common, answered_by: null, caller_name: null, duration: null, end_time: null, parent_call_sid: null, start_time: null, uri: `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}.json` };
-    const resource: FakeResource = { sid, kind, form, idempotencyToken: token, json };
+    const resource: FakeResource = { sid, kind, form, idempotencyToken: token, json, createdAt, listedAt: null };
     (kind === 'message' ? this.messages : this.calls).push(resource);
-    if (token) this.byToken.set(`${kind}:${token}`, resource);
     return resource;
   }
 
@@ -222,7 +307,9 @@ export class FakeTwilio {
   }
 
   private send(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/json' });
+    // No keep-alive: after down(), the next request is refused outright rather than written
+    // to a pooled socket the fake has just closed (which would leave its outcome unknown).
+    res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
     res.end(JSON.stringify(body));
   }
 
@@ -248,6 +335,33 @@ export class FakeTwilio {
     if (!url) throw new Error(`${sid} has no StatusCallback`);
     return postSigned(app, url, this.callbackParams(sid, status, options.extra), { authToken: this.authToken, ...options });
   }
+}
+
+const MESSAGE_LEFT = new Set(['sending', 'sent', 'delivered', 'undelivered', 'read']);
+const CALL_DIALLED = new Set(['ringing', 'in-progress', 'completed', 'busy', 'no-answer']);
+
+function rfc2822(at: Date): string {
+  return at.toUTCString().replace('GMT', '+0000');
+}
+
+/**
+ * Twilio's date filters: `DateSent=YYYY-MM-DD` that GMT day; `DateSent>=D` (sent as the
+ * parameter "DateSent>") on or after midnight starting D; `DateSent<=D` on or before D.
+ * A resource without the date (not sent, not dialled) matches no date filter.
+ */
+function dateFilter(at: Date | null, q: URLSearchParams, name: string): boolean {
+  const on = q.get(name);
+  const after = q.get(`${name}>`);
+  const before = q.get(`${name}<`);
+  if (on === null && after === null && before === null) return true;
+  if (!at) return false;
+  const day = (value: string) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value).getTime();
+  const t = at.getTime();
+  const DAY = 86_400_000;
+  if (on !== null && !(t >= day(on) && t < day(on) + DAY)) return false;
+  if (after !== null && !(t >= day(after))) return false;
+  if (before !== null && !(t < day(before) + DAY)) return false;
+  return true;
 }
 
 export interface SignedPostOptions {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryReport } from '../../src/platform/messaging/delivery.js';
-import { backoffSeconds } from '../../src/platform/messaging/outbox.js';
+import { backoffSeconds, delivery } from '../../src/platform/messaging/outbox.js';
 import { createTwilioTransport } from '../../src/platform/messaging/transports/twilio.js';
 import { countRows, createTestApp, type TestApp } from '../helpers/app.js';
 import { FakeTwilio, outboxRow, postSigned, queuePhoneMessage } from '../helpers/fake-twilio.js';
@@ -118,9 +118,11 @@ describe('SMS status callbacks', () => {
     await status(sid, 'sent');
     expect(await deliveryReport(t.db, id)).toMatchObject({ status: 'sent' });
 
-    t.clock.advanceSeconds(backoffSeconds(1));
+    // The retry finds the SID the callback recorded, and sends nothing again.
+    t.clock.advanceSeconds(delivery.uncertainRetrySeconds);
     await t.app.verity.outbox.runOnce();
     expect(await outboxRow(t.db, id)).toMatchObject({ status: 'sent', provider_id: sid });
+    expect(fake.messages.filter((m) => m.form.get('To') === '+15554440999')).toHaveLength(1);
     await status(sid, 'delivered');
     expect(await deliveryReport(t.db, id)).toMatchObject({ status: 'delivered' });
   });
@@ -209,7 +211,7 @@ describe('deliveryReport without a provider word', () => {
 
   it('a message the outbox gave up on is failed, as of the moment it gave up', async () => {
     const id = await queuePhoneMessage(t.db, t.clock, 'sms', '+15554441235', 'x');
-    fake.failNext(1, 500);
+    fake.failNext(1, 503);
     await t.app.verity.outbox.runOnce();
     t.clock.advanceSeconds(backoffSeconds(1));
     // Pretend this was the last allowed attempt: the outbox abandons it on this failure.

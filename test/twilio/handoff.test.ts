@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTransports } from '../../src/platform/messaging/transports/index.js';
+import { messageTag, tagBody } from '../../src/platform/twilio/earlier-handoff.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { FakeTwilio, outboxRow, queuePhoneMessage } from '../helpers/fake-twilio.js';
 
@@ -18,7 +19,7 @@ beforeEach(() => fake.reset());
 const basicAuth = () => 'Basic ' + Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString('base64');
 
 describe('SMS hand-off to Twilio Messages', () => {
-  it('posts To, From, Body and a status callback with Basic auth and the message id as idempotency token', async () => {
+  it('posts To, From, Body with its reference and a status callback with Basic auth, and no idempotency header', async () => {
     const id = await queuePhoneMessage(t.db, t.clock, 'sms', '+447700900123', 'Your Verity code is 123456');
     await t.app.verity.outbox.drain();
 
@@ -28,11 +29,13 @@ describe('SMS hand-off to Twilio Messages', () => {
     expect(request!.path).toBe(`/2010-04-01/Accounts/${fake.accountSid}/Messages.json`);
     expect(request!.headers.authorization).toBe(basicAuth());
     expect(request!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(request!.headers['i-twilio-idempotency-token']).toBe(id);
+    // Twilio's REST API ignores I-Twilio-Idempotency-Token (it is a header of its own webhooks).
+    expect(request!.headers['i-twilio-idempotency-token']).toBeUndefined();
+    expect(messageTag(id)).toMatch(/^Ref [B-Z]{8}$/);
     expect(Object.fromEntries(request!.form)).toEqual({
       To: '+447700900123',
       From: fake.from,
-      Body: 'Your Verity code is 123456',
+      Body: `Your Verity code is 123456\n${messageTag(id)}`,
       StatusCallback: `https://verity.example/v1/webhooks/sms/twilio?message=${id}`,
     });
 
@@ -41,6 +44,16 @@ describe('SMS hand-off to Twilio Messages', () => {
     expect(row.status).toBe('sent');
     expect(row.provider_id).toBe(fake.messages.at(-1)!.sid);
     expect(row.provider_id).toMatch(/^SM[0-9a-f]{32}$/);
+  });
+});
+
+describe('the reference an SMS carries', () => {
+  it('goes before the closing WebOTP line, which stays last, and differs between messages', () => {
+    const text = 'Your Verity code is 123456. It expires in 10 minutes.\n\n@verity.example #123456';
+    const tag = messageTag('0b7c9c52-3f7e-4a43-9d52-6c1e1c1e2f01');
+    expect(tagBody(text, tag)).toBe(`Your Verity code is 123456. It expires in 10 minutes.\n${tag}\n\n@verity.example #123456`);
+    expect(tag).not.toBe(messageTag('0b7c9c52-3f7e-4a43-9d52-6c1e1c1e2f02'));
+    expect(tag).not.toMatch(/\d/);
   });
 });
 
@@ -54,7 +67,7 @@ describe('voice hand-off to Twilio Calls', () => {
     expect(others).toHaveLength(0);
     expect(request!.path).toBe(`/2010-04-01/Accounts/${fake.accountSid}/Calls.json`);
     expect(request!.headers.authorization).toBe(basicAuth());
-    expect(request!.headers['i-twilio-idempotency-token']).toBe(id);
+    expect(request!.headers['i-twilio-idempotency-token']).toBeUndefined();
     expect(request!.form.get('To')).toBe('+15551234567');
     expect(request!.form.get('From')).toBe(fake.from);
     expect(request!.form.get('Twiml')).toBe(

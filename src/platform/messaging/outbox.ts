@@ -25,8 +25,23 @@ export const delivery = {
   maxRetrySeconds: 600,
   /** A claimed message whose process died is claimed again after this long. */
   claimSeconds: 60,
+  /**
+   * After a hand-off whose outcome is unknown, the next attempt (which first asks the
+   * provider whether it has the message) waits at least this long, so that a copy the
+   * provider did accept has left its queue and shows in its lists.
+   */
+  uncertainRetrySeconds: 30,
   batchSize: 20,
 } as const;
+
+/**
+ * last_error starts with this when the attempt may have reached the provider; the next
+ * attempt is then handed over with `mayHaveBeenSent`. Operators read it there too.
+ */
+export const OUTCOME_UNKNOWN = 'outcome unknown: ';
+
+/** A claimed row, and whether an earlier attempt may have reached the provider. */
+type Claimed = OutboxRow & { mayHaveBeenSent: boolean };
 
 export function backoffSeconds(attempt: number): number {
   return Math.min(delivery.maxRetrySeconds, delivery.firstRetrySeconds * 2 ** (attempt - 1));
@@ -204,7 +219,7 @@ export class Outbox {
     while ((await this.runOnce()) > 0);
   }
 
-  private async claim(now: Date): Promise<OutboxRow[]> {
+  private async claim(now: Date): Promise<Claimed[]> {
     // SKIP LOCKED lets several processes share the outbox without sending a row twice.
     return this.db.transaction().execute(async (trx) => {
       const due = await trx
@@ -234,7 +249,9 @@ export class Outbox {
       }
       const ids = due.filter((d) => !exhausted.includes(d.id)).map((d) => d.id);
       if (ids.length === 0) return [];
-      return trx
+      // A claim that expired belonged to a process that died while sending: it may have sent.
+      const expired = new Set(due.filter((d) => d.status === 'processing').map((d) => d.id));
+      const rows = await trx
         .updateTable('outbox')
         .set({
           status: 'processing',
@@ -244,10 +261,11 @@ export class Outbox {
         .where('id', 'in', ids)
         .returningAll()
         .execute();
+      return rows.map((row) => ({ ...row, mayHaveBeenSent: expired.has(row.id) || (row.last_error?.startsWith(OUTCOME_UNKNOWN) ?? false) }));
     });
   }
 
-  private async deliver(row: OutboxRow): Promise<void> {
+  private async deliver(row: Claimed): Promise<void> {
     const transport = this.transports[row.channel];
     let providerId: string | undefined;
     let body: MessageBody;
@@ -259,8 +277,9 @@ export class Outbox {
       return;
     }
     try {
-      // The row id travels as the idempotency key: a retry of a hand-off whose answer was
-      // lost carries the same id, so the provider (or the dev outbox) keeps one copy.
+      // The row id travels as the idempotency key (the dev outbox keeps one copy per id).
+      // Providers that ignore such keys (Twilio) are told when an earlier attempt may have
+      // reached them, and look for that copy before sending another.
       ({ providerId } = await transport.send({
         id: row.id,
         channel: row.channel,
@@ -269,6 +288,8 @@ export class Outbox {
         text: body.text,
         html: body.html,
         ...(body.replyTo ? { replyTo: body.replyTo } : {}),
+        queuedAt: row.created_at,
+        mayHaveBeenSent: row.mayHaveBeenSent,
       }));
     } catch (error) {
       await this.failed(row, error);
@@ -289,8 +310,10 @@ export class Outbox {
 
   private async failed(row: OutboxRow, error: unknown): Promise<void> {
     const permanent = error instanceof TransportError && error.permanent;
+    const uncertain = !permanent && error instanceof TransportError && error.uncertain;
     const giveUp = permanent || row.attempts >= delivery.maxAttempts;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (uncertain ? OUTCOME_UNKNOWN : '') + (error instanceof Error ? error.message : String(error));
+    const wait = Math.max(backoffSeconds(row.attempts), uncertain ? delivery.uncertainRetrySeconds : 0);
     // Only while the claim is still ours (same attempt number, still processing): a slow
     // failure must not requeue a message another process has since claimed or sent.
     const result = await this.db
@@ -300,7 +323,7 @@ export class Outbox {
         ...(giveUp ? ERASED : {}),
         locked_until: null,
         last_error: message.slice(0, 500),
-        next_attempt_at: addSeconds(this.clock.now(), backoffSeconds(row.attempts)),
+        next_attempt_at: addSeconds(this.clock.now(), wait),
       })
       .where('id', '=', row.id)
       .where('status', '=', 'processing')
@@ -308,7 +331,7 @@ export class Outbox {
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return;
     this.metrics.messagesSent.inc({ channel: row.channel, result: giveUp ? 'abandoned' : 'retry' });
-    this.log.warn({ messageId: row.id, channel: row.channel, attempt: row.attempts, giveUp, error: message }, 'message delivery failed');
+    this.log.warn({ messageId: row.id, channel: row.channel, attempt: row.attempts, giveUp, uncertain, error: message }, 'message delivery failed');
   }
 
   async backlog(): Promise<number> {

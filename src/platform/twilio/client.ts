@@ -25,6 +25,7 @@ export interface TwilioResource {
 /**
  * A request Twilio did not answer with success. `status` is null when no answer came
  * (network error, timeout); `code` is Twilio's own error number (21211, 21610…).
+ * `uncertain`: the request may have taken effect at Twilio all the same (see `outcomeOf`).
  */
 export class TwilioError extends Error {
   constructor(
@@ -33,25 +34,59 @@ export class TwilioError extends Error {
     readonly code: number | null,
     readonly moreInfo: string | null,
     readonly retryable: boolean,
+    readonly uncertain = false,
   ) {
     super(message);
     this.name = 'TwilioError';
   }
 }
 
-/** A create Twilio refused for good (bad number, unsubscribed…): not retried. */
+/** A create Twilio refused for good (bad number, unsubscribed…) is not retried. */
 export class TwilioTransportError extends TransportError {
   constructor(readonly twilio: TwilioError) {
-    super(twilio.message, !twilio.retryable);
+    super(twilio.message, !twilio.retryable, twilio.uncertain);
     this.name = 'TwilioTransportError';
   }
 }
+
+/** One page of a Twilio list resource, as Twilio shapes it (only the fields Verity reads). */
+interface ListPage {
+  next_page_uri?: string | null;
+  [key: string]: unknown;
+}
+
+/** A list lookup reads at most this many pages (Verity's caps keep one number's list short). */
+const MAX_LIST_PAGES = 10;
+const LIST_PAGE_SIZE = 100;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Retry only what may succeed later: throttling, timeouts, Twilio's own failures. */
 function retryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * Whether a POST that got this status may have created the resource anyway. A 4xx is a
+ * refusal (429 and 408 included: nothing was done). 503 says the server could not take the
+ * request at all. Any other 5xx (500 after the insert, a 502 or 504 from a gateway that had
+ * forwarded it) leaves the outcome unknown.
+ */
+function uncertainStatus(status: number): boolean {
+  return status >= 500 && status !== 503;
+}
+
+/**
+ * Network failures that happen before a single byte of the request reaches Twilio: the
+ * request certainly did nothing. Everything else (a reset or closed socket, a timeout, which
+ * cannot tell a slow connect from a lost answer) leaves the outcome unknown.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+function certainlyNotSent(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } })?.cause?.code;
+  if (typeof code !== 'string') return false;
+  // A TLS handshake that failed (bad or expired certificate) never carried the request either.
+  return NOT_SENT_CODES.has(code) || code.startsWith('ERR_TLS_') || code.includes('CERT');
 }
 
 /**
@@ -71,13 +106,37 @@ export class TwilioClient {
   }
 
   /** POST /2010-04-01/Accounts/{Sid}/Messages.json. Throws TwilioTransportError. */
-  createMessage(form: URLSearchParams, idempotencyToken: string): Promise<TwilioResource> {
-    return this.create('Messages.json', form, idempotencyToken);
+  createMessage(form: URLSearchParams): Promise<TwilioResource> {
+    return this.create('Messages.json', form);
   }
 
   /** POST /2010-04-01/Accounts/{Sid}/Calls.json. Throws TwilioTransportError. */
-  createCall(form: URLSearchParams, idempotencyToken: string): Promise<TwilioResource> {
-    return this.create('Calls.json', form, idempotencyToken);
+  createCall(form: URLSearchParams): Promise<TwilioResource> {
+    return this.create('Calls.json', form);
+  }
+
+  /**
+   * GET /2010-04-01/Accounts/{Sid}/{Messages|Calls}.json with filters (To, DateSent>,
+   * StartTime>…), following next_page_uri. Throws TwilioError, also when the list runs past
+   * MAX_LIST_PAGES: a lookup that could not read everything has not shown that nothing is there.
+   */
+  async list(kind: 'Messages' | 'Calls', filters: Record<string, string>): Promise<Record<string, unknown>[]> {
+    const base = `/2010-04-01/Accounts/${encodeURIComponent(this.settings.accountSid)}/${kind}.json`;
+    const key = kind === 'Messages' ? 'messages' : 'calls';
+    const items: Record<string, unknown>[] = [];
+    let uri: string | null = `${base}?${new URLSearchParams({ ...filters, PageSize: String(LIST_PAGE_SIZE) }).toString()}`;
+    for (let page = 0; uri !== null; page++) {
+      // Our credentials only ever go to our own account's list on the configured host.
+      if (page === MAX_LIST_PAGES || !uri.startsWith(`${base}?`)) {
+        throw new TwilioError(`twilio: GET ${base}: ${page === MAX_LIST_PAGES ? `more than ${MAX_LIST_PAGES} pages` : 'next page outside the list'}`, null, null, null, true);
+      }
+      const body = (await this.request('GET', `${this.settings.baseUrl}${uri}`)) as ListPage;
+      const found = body[key];
+      if (!Array.isArray(found)) throw new TwilioError(`twilio: GET ${base}: the answer has no ${key}`, null, null, null, true);
+      items.push(...(found as Record<string, unknown>[]));
+      uri = typeof body.next_page_uri === 'string' && body.next_page_uri !== '' ? body.next_page_uri : null;
+    }
+    return items;
   }
 
   /** GET /2010-04-01/Accounts/{Sid}/{Messages|Calls}/{sid}.json: the resource as Twilio has it now. Throws TwilioError. */
@@ -92,14 +151,16 @@ export class TwilioClient {
     return this.request('GET', url);
   }
 
-  private async create(resource: string, form: URLSearchParams, idempotencyToken: string): Promise<TwilioResource> {
+  private async create(resource: string, form: URLSearchParams): Promise<TwilioResource> {
     const url = `${this.settings.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(this.settings.accountSid)}/${resource}`;
     try {
-      // The token is our outbox message id: a retried hand-off (after a timeout or a lost
-      // answer) names the same message, so Twilio answers with it instead of sending again.
-      const body = await this.request('POST', url, form, { 'I-Twilio-Idempotency-Token': idempotencyToken });
+      // No idempotency header: I-Twilio-Idempotency-Token is one Twilio sets on the webhooks
+      // it sends; its REST API ignores it on requests, so two POSTs make two texts. A create
+      // whose outcome is unknown is looked up before it is retried (twilio/earlier-handoff.ts).
+      const body = await this.request('POST', url, form);
       if (typeof body.sid !== 'string' || typeof body.status !== 'string') {
-        throw new TwilioError('twilio: the answer has no sid', null, null, null, true);
+        // A success answer without its sid: created, but we cannot say which one.
+        throw new TwilioError('twilio: the answer has no sid', null, null, null, true, true);
       }
       return body as TwilioResource;
     } catch (error) {
@@ -108,7 +169,7 @@ export class TwilioClient {
     }
   }
 
-  private async request(method: 'GET' | 'POST', url: string, form?: URLSearchParams, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  private async request(method: 'GET' | 'POST', url: string, form?: URLSearchParams): Promise<Record<string, unknown>> {
     let response: Response;
     let text: string;
     try {
@@ -118,7 +179,6 @@ export class TwilioClient {
           authorization: this.authorization,
           accept: 'application/json',
           ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-          ...headers,
         },
         body: form?.toString(),
         redirect: 'error',
@@ -128,18 +188,25 @@ export class TwilioClient {
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const reason = timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(error);
-      throw new TwilioError(`twilio: ${method} ${pathOf(url)}: ${reason}`, null, null, null, true);
+      throw new TwilioError(`twilio: ${method} ${pathOf(url)}: ${reason}`, null, null, null, true, !certainlyNotSent(error));
     }
     const body = parseJson(text);
     if (response.ok) {
-      if (!body) throw new TwilioError(`twilio: ${method} ${pathOf(url)}: answer is not JSON (HTTP ${response.status})`, response.status, null, null, true);
+      if (!body) throw new TwilioError(`twilio: ${method} ${pathOf(url)}: answer is not JSON (HTTP ${response.status})`, response.status, null, null, true, true);
       return body;
     }
     const code = typeof body?.code === 'number' ? body.code : null;
     const message = typeof body?.message === 'string' ? body.message : response.statusText || 'request failed';
     const moreInfo = typeof body?.more_info === 'string' ? body.more_info : null;
     const label = code === null ? '' : ` error ${code}`;
-    throw new TwilioError(`twilio${label}: ${message} (HTTP ${response.status})`, response.status, code, moreInfo, retryableStatus(response.status));
+    throw new TwilioError(
+      `twilio${label}: ${message} (HTTP ${response.status})`,
+      response.status,
+      code,
+      moreInfo,
+      retryableStatus(response.status),
+      uncertainStatus(response.status),
+    );
   }
 }
 
