@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { systemClock, type Clock } from '../../src/platform/clock.js';
 import type { Db } from '../../src/platform/db/database.js';
+import { CALL_DIALLED, listPage, MESSAGE_LEFT, rfc2822 } from './fake-twilio-list.js';
 // The official library's webhook module: an implementation of the signature independent of ours.
 import { getExpectedTwilioSignature, validateRequest } from 'twilio/lib/webhooks/webhooks.js';
 
@@ -174,7 +175,8 @@ export class FakeTwilio {
     const create = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (req.method === 'GET' && create) {
       if (create[1] !== this.accountSid) return this.send(res, 401, failureErrors[401]!);
-      return this.send(res, 200, this.list(create[2] === 'Messages' ? 'message' : 'call', url));
+      const kind = create[2] === 'Messages' ? 'message' : 'call';
+      return this.send(res, 200, listPage(kind === 'message' ? this.messages : this.calls, kind, url, this.trial));
     }
     if (req.method !== 'POST' || !create) return this.send(res, 404, twilioError(404, 20404, 'The requested resource was not found'));
     if (create[1] !== this.accountSid) return this.send(res, 401, failureErrors[401]!);
@@ -203,50 +205,6 @@ export class FakeTwilio {
       found.listedAt = this.clock.now();
       found.json[found.kind === 'message' ? 'date_sent' : 'start_time'] = rfc2822(found.listedAt);
     }
-  }
-
-  /** GET …/Messages.json or …/Calls.json: filtered, newest first, one page of it. */
-  private list(kind: 'message' | 'call', url: URL) {
-    const q = url.searchParams;
-    const dateParam = kind === 'message' ? 'DateSent' : 'StartTime';
-    const key = kind === 'message' ? 'messages' : 'calls';
-    const matches = (kind === 'message' ? this.messages : this.calls)
-      .filter((r) => (!q.has('To') || r.form.get('To') === q.get('To')) && (!q.has('From') || r.form.get('From') === q.get('From')))
-      .filter((r) => dateFilter(r.listedAt, q, dateParam))
-      .sort((a, b) => (b.listedAt ?? b.createdAt).getTime() - (a.listedAt ?? a.createdAt).getTime());
-    const pageSize = Math.min(1000, Math.max(1, Number(q.get('PageSize') ?? 50) || 50));
-    const page = Math.max(0, Number(q.get('Page') ?? 0) || 0);
-    // PageToken names the last resource of the page before: "PA" + its SID.
-    const token = q.get('PageToken');
-    const start = token ? matches.findIndex((r) => `PA${r.sid}` === token) + 1 : page * pageSize;
-    const items = matches.slice(start, start + pageSize);
-    const base = url.pathname;
-    const filters = new URLSearchParams([...q].filter(([name]) => !['Page', 'PageSize', 'PageToken'].includes(name)));
-    const uriFor = (n: number, pageToken?: string) => {
-      const params = new URLSearchParams(filters);
-      params.set('PageSize', String(pageSize));
-      params.set('Page', String(n));
-      if (pageToken) params.set('PageToken', pageToken);
-      return `${base}?${params.toString()}`;
-    };
-    const more = start + pageSize < matches.length;
-    return {
-      [key]: items.map((r) => this.listed(r)),
-      end: start + items.length - 1,
-      first_page_uri: uriFor(0),
-      next_page_uri: more ? uriFor(page + 1, `PA${items.at(-1)!.sid}`) : null,
-      page,
-      page_size: pageSize,
-      previous_page_uri: page > 0 ? uriFor(page - 1) : null,
-      start,
-      uri: uriFor(page, token ?? undefined),
-    };
-  }
-
-  /** A resource as a list shows it (a trial account's bodies carry Twilio's prefix). */
-  private listed(r: FakeResource): Record<string, unknown> {
-    if (r.kind !== 'message' || !this.trial) return r.json;
-    return { ...r.json, body: `Sent from your Twilio trial account - ${String(r.json.body)}` };
   }
 
   private validate(kind: 'message' | 'call', form: URLSearchParams) {
@@ -335,33 +293,6 @@ export class FakeTwilio {
     if (!url) throw new Error(`${sid} has no StatusCallback`);
     return postSigned(app, url, this.callbackParams(sid, status, options.extra), { authToken: this.authToken, ...options });
   }
-}
-
-const MESSAGE_LEFT = new Set(['sending', 'sent', 'delivered', 'undelivered', 'read']);
-const CALL_DIALLED = new Set(['ringing', 'in-progress', 'completed', 'busy', 'no-answer']);
-
-function rfc2822(at: Date): string {
-  return at.toUTCString().replace('GMT', '+0000');
-}
-
-/**
- * Twilio's date filters: `DateSent=YYYY-MM-DD` that GMT day; `DateSent>=D` (sent as the
- * parameter "DateSent>") on or after midnight starting D; `DateSent<=D` on or before D.
- * A resource without the date (not sent, not dialled) matches no date filter.
- */
-function dateFilter(at: Date | null, q: URLSearchParams, name: string): boolean {
-  const on = q.get(name);
-  const after = q.get(`${name}>`);
-  const before = q.get(`${name}<`);
-  if (on === null && after === null && before === null) return true;
-  if (!at) return false;
-  const day = (value: string) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value).getTime();
-  const t = at.getTime();
-  const DAY = 86_400_000;
-  if (on !== null && !(t >= day(on) && t < day(on) + DAY)) return false;
-  if (after !== null && !(t >= day(after))) return false;
-  if (before !== null && !(t < day(before) + DAY)) return false;
-  return true;
 }
 
 export interface SignedPostOptions {
