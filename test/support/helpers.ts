@@ -82,11 +82,14 @@ export class MailCatcher {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  /** The newest message to an address, after the app's jobs and outbox have run. */
-  async last(t: TestApp, to: string): Promise<ParsedMail> {
+  /**
+   * The newest message to an address (with this subject, when given: messages sent in one
+   * outbox run may arrive in any order), after the app's jobs and outbox have run.
+   */
+  async last(t: TestApp, to: string, subject?: string): Promise<ParsedMail> {
     await t.app.verity.jobs.drain();
     await t.app.verity.outbox.drain();
-    const mine = this.received.filter((m) => addresses(m.to).includes(to.toLowerCase()));
+    const mine = this.received.filter((m) => addresses(m.to).includes(to.toLowerCase()) && (subject === undefined || m.subject === subject));
     const found = mine[mine.length - 1];
     if (!found) throw new Error(`no mail to ${to}; got ${this.received.map((m) => addresses(m.to).join(',')).join(' | ')}`);
     return found;

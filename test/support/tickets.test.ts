@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, lastMessage, problem, randomIp, signUp, type SignedUp, type TestApp, createTestApp } from '../helpers/app.js';
+import { loadConfig } from '../../src/platform/config.js';
 import { makeAgent, newTicket, openTicket, pageLinkIn, ticketUrl } from './helpers.js';
 
 let t: TestApp;
@@ -115,6 +116,15 @@ describe('bad input', () => {
     expect((await agentReply(ticketId, { message: '' })).statusCode).toBe(400);
     expect((await setStatus(ticketId, 'reopened')).statusCode).toBe(400);
     expect((await view(ticketId, key)).messages).toHaveLength(1);
+  });
+});
+
+describe('configuration', () => {
+  it('stops at start on a reply address whose tagged form would not fit an address', () => {
+    expect(() => loadConfig({ SUPPORT_REPLY_ADDRESS: 'much-too-long-local-part@example.com' })).toThrow(/SUPPORT_REPLY_ADDRESS/);
+    expect(() => loadConfig({ SUPPORT_REPLY_ADDRESS: 'Support <help@example.com>' })).toThrow(/SUPPORT_REPLY_ADDRESS/);
+    expect(loadConfig({ SUPPORT_REPLY_ADDRESS: 'Help@Example.com' }).supportReplyAddress).toBe('help@example.com');
+    expect(loadConfig({}).supportReplyAddress).toBe('support@verity.local');
   });
 });
 
