@@ -67,7 +67,12 @@ export class ChallengeService {
     const occasion = { purpose: input.purpose, reason: input.reason };
     const offered: MethodType[] = [];
     for (const m of this.deps.methods) if (await m.offered(this.deps, input.account, occasion)) offered.push(m.type);
-    if (offered.length === 0) throw new Error(`no challenge method for account ${input.account.id} (${input.purpose})`);
+    if (offered.length === 0) {
+      // 2SV is on, but nothing it lists can be used now (the last backup code is spent, say):
+      // no second step can be asked for, and a password alone must not stand in for one.
+      await recordAudit(db, clock.now(), { event: 'challenge.no_method', accountId: input.account.id, meta, details: { purpose: input.purpose, reason: input.reason } });
+      throw noUsableMethod();
+    }
     const token = randomToken(this.deps.random);
     const now = clock.now();
     const row = await q.insertChallenge(db, {
@@ -190,6 +195,13 @@ export class ChallengeService {
     }
     return { id: token, purpose: challenge.purpose, methods, expiresAt: challenge.expires_at.toISOString() };
   }
+}
+
+/** Where a member with no usable method can go: support checks who they are (see docs/RULES.md). */
+export const NO_METHOD_HELP = [{ rel: 'contact_support', href: '/support/contact', title: 'Contact support' }] as const;
+
+function noUsableMethod(): AppError {
+  return new AppError('no_usable_method', { extra: { recovery: NO_METHOD_HELP.map((link) => ({ ...link })) } });
 }
 
 function expired(): AppError {

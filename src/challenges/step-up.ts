@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Clock } from '../platform/clock.js';
 import type { AccountRow } from '../platform/db/schema.js';
-import { AppError } from '../platform/errors.js';
+import { AppError, isAppError } from '../platform/errors.js';
 import { member, requireMember } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
@@ -26,12 +26,24 @@ export interface StepUpDeps {
 export class StepUp {
   constructor(private readonly deps: StepUpDeps) {}
 
-  /** A step-up challenge for the request's own session. */
+  /**
+   * A step-up challenge for the request's own session: with 2SV on, passed with the member's
+   * methods. When 2SV is on but none of its methods can be used now (every backup code spent),
+   * the session still passed 2SV when it began, so the password or an e-mail code lets the
+   * member repair 2SV (make new codes) instead of locking them out of their own settings.
+   */
   async challenge(request: FastifyRequest): Promise<ChallengeView> {
     const { session } = member(request);
     const account = await this.deps.accounts.get(member(request).account.id);
-    const reason = (await this.deps.twoStep.isEnabled(account.id)) ? 'step_up' : NO_TWO_STEP_REASON;
-    return this.deps.challenges.open({ purpose: 'step_up', account, reason, sessionId: session.id }, requestMeta(request));
+    const open = (reason: string) => this.deps.challenges.open({ purpose: 'step_up', account, reason, sessionId: session.id }, requestMeta(request));
+    if (await this.deps.twoStep.isEnabled(account.id)) {
+      try {
+        return await open('step_up');
+      } catch (error) {
+        if (!isAppError(error) || error.code !== 'no_usable_method') throw error;
+      }
+    }
+    return open(NO_TWO_STEP_REASON);
   }
 
   /** preHandler: a signed-in member whose session stepped up recently. */

@@ -177,27 +177,44 @@ describe('every two-step method passes one and the same challenge', () => {
 });
 
 describe('e-mail codes at a challenge', () => {
-  async function open(member: SignedUp, purpose: 'login' | 'step_up', reason: string) {
+  async function open(member: SignedUp, purpose: 'login' | 'step_up' | 'recovery', reason: string) {
     const account = await findAccountById(t.db, member.id);
     const session = await t.db.selectFrom('sessions').select('id').where('account_id', '=', member.id).executeTakeFirstOrThrow();
     return t.app.verity.challenges.open({ purpose, account: account!, reason, sessionId: purpose === 'step_up' ? session.id : null }, noMeta);
   }
+  const types = async (member: SignedUp, purpose: 'login' | 'step_up' | 'recovery', reason: string) => (await open(member, purpose, reason)).methods.map((m) => m.type);
 
   it('stand in for the methods a member chose only when the member chose e-mail', async () => {
+    const member = await signUp(t);
+    // Not confirmed yet: no step-up code goes to an address nobody has shown is theirs.
+    expect(await types(member, 'step_up', 'step_up_without_two_step')).toEqual(['password']);
+    const mail = await lastMessage(t, member.email);
+    await t.app.inject({ method: 'POST', url: '/v1/accounts/email-verification', payload: { token: linkToken(mail!.body, '/verify-email?token') } });
+    await stepUp(t, member);
+    // No 2SV: a step-up can be passed by e-mail or with the password; a sign-in under attack by e-mail.
+    expect(await types(member, 'step_up', 'step_up_without_two_step')).toEqual(['email', 'password']);
+    expect(await types(member, 'login', 'many_failures')).toEqual(['email']);
+    await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
+    // 2SV on without e-mail codes: the inbox is not a second step, at a sign-in or a step-up.
+    expect(await types(member, 'login', 'two_step')).toEqual(['security_question']);
+    expect(await types(member, 'step_up', 'step_up')).toEqual(['security_question']);
+    // Not under attack either: a thief with the password and the mailbox could set that off and skip 2SV.
+    expect(await types(member, 'login', 'many_failures')).toEqual(['security_question']);
+    await call(t, member, 'POST', '/v1/me/two-step/email');
+    expect(await types(member, 'login', 'two_step')).toEqual(['email', 'security_question']);
+    expect(await types(member, 'step_up', 'step_up')).toEqual(['email', 'security_question']);
+    expect(await types(member, 'login', 'many_failures')).toEqual(['email', 'security_question']);
+  });
+
+  it('are never offered after a reset link, which came to the same inbox', async () => {
     const member = await signUp(t);
     const mail = await lastMessage(t, member.email);
     await t.app.inject({ method: 'POST', url: '/v1/accounts/email-verification', payload: { token: linkToken(mail!.body, '/verify-email?token') } });
     await stepUp(t, member);
-    // No 2SV: a step-up can be passed by e-mail.
-    expect((await open(member, 'step_up', 'step_up')).methods.map((m) => m.type)).toEqual(['email']);
+    expect((await call(t, member, 'POST', '/v1/me/two-step/email')).statusCode).toBe(200);
     await call(t, member, 'PUT', '/v1/me/two-step/security-question', { question: 'first_pet', answer: 'Rex' });
-    // 2SV on without e-mail codes: the inbox is not a second step.
-    expect((await open(member, 'login', 'two_step')).methods.map((m) => m.type)).toEqual(['security_question']);
-    expect((await open(member, 'step_up', 'step_up')).methods.map((m) => m.type)).toEqual(['security_question']);
-    // Under attack, the owner can still get in by e-mail.
-    expect((await open(member, 'login', 'many_failures')).methods.map((m) => m.type)).toEqual(['email', 'security_question']);
-    await call(t, member, 'POST', '/v1/me/two-step/email');
-    expect((await open(member, 'login', 'two_step')).methods.map((m) => m.type)).toEqual(['email', 'security_question']);
+    expect(await types(member, 'recovery', 'password_reset:x')).toEqual(['security_question']);
+    expect(await types(member, 'login', 'two_step')).toEqual(['email', 'security_question']);
   });
 });
 
