@@ -14,6 +14,7 @@ import * as m0011 from './0011_notice_dismissals.js';
 import * as m0012 from './0012_recovery.js';
 import * as m0014 from './0014_support_tickets.js';
 import * as m0015 from './0015_security_resets.js';
+import * as m0016 from './0016_agent_desk.js';
 import * as m0018 from './0018_duplicate_account_help.js';
 
 export const migrations: Record<string, Migration> = {
@@ -31,5 +32,6 @@ export const migrations: Record<string, Migration> = {
   '0012_recovery': m0012,
   '0014_support_tickets': m0014,
   '0015_security_resets': m0015,
+  '0016_agent_desk': m0016,
   '0018_duplicate_account_help': m0018,
 };

@@ -27,6 +27,8 @@ import { SecurityQuestionMethod } from './twostep/methods/security-question.js';
 import { securityResetPlugin } from './security-reset/plugin.js';
 import { SecurityResetService } from './security-reset/service.js';
 import type { SecurityResetDeps } from './security-reset/deps.js';
+import { agentPlugin } from './agent/plugin.js';
+import { AgentService } from './agent/service.js';
 import { Jobs } from './platform/jobs.js';
 import { devOutboxPlugin } from './platform/ops/dev-outbox.js';
 import { homePlugin } from './platform/web/home.js';
@@ -133,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     lookup: deps.phoneLookup ?? (deps.config.phoneLookup === 'twilio' ? createTwilioLookup(deps.config) : undefined),
     recheck: deps.config.smsTransport === 'twilio' ? createTwilioRecheck({ config: deps.config, db: deps.db, clock: deps.clock, log }) : undefined,
     removalGuard: (accountId) => twoStep.phoneRemovalGuard(accountId),
+    openCase: (trx, input) => support.open(trx, input),
   });
   const accounts = new AccountService({
     db: deps.db,
@@ -212,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     waitHours: deps.config.securityResetWaitHours,
   };
   const securityResets = new SecurityResetService(securityResetDeps);
+  const agent = new AgentService({ db: deps.db, clock: deps.clock, outbox, publicUrl: deps.config.publicUrl, accounts, sessions, twoStep, phone, admin, support });
   const help = new HelpService({ db: deps.db, clock: deps.clock, limiter });
   const notices = new NoticeService({ db: deps.db, clock: deps.clock });
   const context: AppContext = {
@@ -262,6 +266,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(forgotAnswerPlugin, { forgotAnswer });
   await app.register(ticketsPlugin, { tickets, desk: new TicketDesk(tickets) });
   await app.register(securityResetPlugin, { securityResets, deps: securityResetDeps });
+  await app.register(agentPlugin, { agent });
   await app.register(helpPlugin);
   await app.register(noticesPlugin, { notices });
   if (!deps.config.production) await app.register(devOutboxPlugin);

@@ -63,6 +63,16 @@ export async function lockAccount(db: Kysely<DB>, id: string, now: Date): Promis
   return db.updateTable('accounts').set({ status: 'locked', updated_at: now }).where('id', '=', id).where('status', '=', 'active').returningAll().executeTakeFirst();
 }
 
+/** Locked → active, conditionally: an active or closed account is left as it is. */
+export async function unlockAccount(db: Kysely<DB>, id: string, now: Date): Promise<AccountRow | undefined> {
+  return db.updateTable('accounts').set({ status: 'active', updated_at: now }).where('id', '=', id).where('status', '=', 'locked').returningAll().executeTakeFirst();
+}
+
+export async function findBriefs(db: Kysely<DB>, ids: string[]): Promise<Array<{ id: string; username: string; email: string; status: string; created_at: Date }>> {
+  if (!ids.length) return [];
+  return db.selectFrom('accounts').select(['id', 'username', 'email', 'status', 'created_at']).where('id', 'in', ids).execute();
+}
+
 export async function staffRolesOf(db: Kysely<DB>, accountId: string): Promise<string[]> {
   const rows = await db.selectFrom('staff_roles').select('role').where('account_id', '=', accountId).orderBy('role').execute();
   return rows.map((r) => r.role);

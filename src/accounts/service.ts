@@ -33,6 +33,15 @@ export interface ProfileChanges {
   country?: string | undefined;
 }
 
+/** An account as a list shows it. */
+export interface AccountBrief {
+  id: string;
+  username: string;
+  email: string;
+  status: string;
+  created_at: Date;
+}
+
 export interface AccountDeps {
   db: Db;
   clock: Clock;
@@ -161,12 +170,29 @@ export class AccountService {
    * Locks an account against an intruder (a compromise report, "this wasn't me"), in the
    * caller's transaction: sign-in is refused until a password reset. Every session ends.
    */
-  async lockForProtection(trx: Kysely<DB>, accountId: string, meta: RequestMeta, reason: string): Promise<AccountRow | undefined> {
+  async lockForProtection(trx: Kysely<DB>, accountId: string, meta: RequestMeta, reason: string, actorId?: string): Promise<AccountRow | undefined> {
     const now = this.deps.clock.now();
     const locked = await q.lockAccount(trx, accountId, now);
     const ended = await this.deps.sessions.revokeAll(trx, accountId);
-    if (locked) await recordAudit(trx, now, { event: 'account.locked', accountId, meta, details: { reason, sessionsEnded: ended } });
+    if (locked) await recordAudit(trx, now, { event: 'account.locked', accountId, actorId: actorId ?? null, meta, details: { reason, sessionsEnded: ended } });
     return locked ?? (await q.findAccountById(trx, accountId));
+  }
+
+  /**
+   * A support agent ends a lock (theirs or a compromise lock) once the member is known to be
+   * in control again: locked → active, conditionally, audited with the agent as the actor.
+   */
+  async unlockByStaff(trx: Kysely<DB>, accountId: string, agentId: string, reason: string, meta: RequestMeta): Promise<AccountRow | undefined> {
+    const now = this.deps.clock.now();
+    const unlocked = await q.unlockAccount(trx, accountId, now);
+    if (unlocked) await recordAudit(trx, now, { event: 'account.unlocked', accountId, actorId: agentId, meta, details: { via: 'agent', reason } });
+    return unlocked ?? (await q.findAccountById(trx, accountId));
+  }
+
+  /** Usernames and e-mails of several accounts at once, for lists (the agents' queue). No secrets. */
+  async briefs(ids: readonly string[]): Promise<Map<string, AccountBrief>> {
+    const rows = await q.findBriefs(this.deps.db, [...new Set(ids)].filter(q.isUuid));
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   async get(accountId: string): Promise<AccountRow> {

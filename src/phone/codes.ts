@@ -25,3 +25,12 @@ export function codeMatches(key: Buffer, stored: { account_id: string; e164: str
 export function spokenCode(code: string): string {
   return code.split('').join(', ');
 }
+
+/** The code of a "this number is mine now" claim: the same recipe, bound to the claim's purpose. */
+export function claimCodeHash(key: Buffer, accountId: string, e164: string, code: string): string {
+  return shared.codeHash(key, 'phone-claim', [accountId, e164], code);
+}
+
+export function claimCodeMatches(key: Buffer, stored: { account_id: string; e164: string; code_hash: string }, code: string): boolean {
+  return shared.codeMatches(key, stored.code_hash, 'phone-claim', [stored.account_id, stored.e164], code);
+}

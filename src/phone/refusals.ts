@@ -25,6 +25,8 @@ export function phoneInUse(e164: string): AppError {
     extra: {
       recovery: [{ ...forgot, request: { method: 'POST', path: '/v1/recovery/password', body: { login: e164 } } }, { ...support }],
       help: { ...DUPLICATE_ACCOUNT_HELP },
+      // A recycled number: the person holds the line now, and the other account is someone else's.
+      claim: { rel: 'claim_number', href: `/account/phone/claim?phone=${encodeURIComponent(e164)}`, title: 'This number is mine now', request: { method: 'POST', path: '/v1/me/phone/claim', body: { phone: e164 } } },
     },
   });
 }

@@ -81,3 +81,14 @@ export const VoipRangeBody = Strict({
   kind: Type.Optional(RangeKindSchema),
   note: Type.Optional(Type.String({ maxLength: 200 })),
 });
+
+/** "This number is mine now": the number that was refused with phone_in_use. */
+export const ClaimStartBody = Strict({
+  phone: Type.String({ minLength: 1, maxLength: PHONE_INPUT_MAX, description: 'The number verified on another account that you hold now' }),
+  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country of a national number; default the account country' })),
+});
+
+export const ClaimSchema = Type.Object(
+  { id: Type.String(), phone: Type.String({ description: 'E.164' }), expiresAt: IsoTime, resendAfter: IsoTime, attemptsLeft: Type.Integer() },
+  { additionalProperties: false },
+);

@@ -28,6 +28,7 @@ import { lateDeliveryRefresh, type RefreshDelivery } from './late-delivery.js';
 import { notifyPhoneChange, sendCode } from './messages.js';
 import { chooseChannel, toView, type PhoneChannel, type VerificationView } from './view.js';
 import type { DeliveryRecheck } from '../platform/twilio/recheck.js';
+import { PhoneClaims, type OpenCase } from './claims.js';
 
 
 export interface PhoneDeps {
@@ -51,11 +52,15 @@ export interface PhoneDeps {
   removalGuard?: ((accountId: string) => Promise<void>) | undefined;
   /** Asks the SMS/voice provider for a status whose callback is late (Twilio only). */
   recheck?: DeliveryRecheck | undefined;
+  /** Opens a support case (a proven "this number is mine now" claim goes to the desk). */
+  openCase: OpenCase;
 }
 
 /** Verifying a member's phone number by a one-time code (API and pages call this). */
 export class PhoneService {
   readonly voipRanges: VoipRanges;
+  /** "This number is mine now" claims of recycled numbers (claims.ts). */
+  readonly claims: PhoneClaims;
   private readonly limits: SendLimits;
   private readonly carrier: CarrierScreen | null;
   private readonly lateDelivery: RefreshDelivery | undefined;
@@ -65,6 +70,7 @@ export class PhoneService {
     this.limits = new SendLimits(deps.limiter, deps.clock, deps.countryDailyCaps);
     this.carrier = deps.lookup ? new CarrierScreen({ ...deps, lookup: deps.lookup }) : null;
     this.lateDelivery = lateDeliveryRefresh(deps);
+    this.claims = new PhoneClaims(deps, this.limits);
   }
 
   /** Whether the account has a verified number (the gate asks). */
@@ -75,6 +81,12 @@ export class PhoneService {
   /** The verified number in E.164, or null (a security reset compares the digits a requester gives). */
   async verifiedNumber(accountId: string): Promise<string | null> {
     return (await q.findVerifiedPhone(this.deps.db, accountId))?.e164 ?? null;
+  }
+
+  /** The verified number and when, for the agents' view of an account (no verification details). */
+  async verifiedPhone(accountId: string): Promise<{ number: string; verifiedAt: string } | null> {
+    const row = await q.findVerifiedPhone(this.deps.db, accountId);
+    return row ? { number: row.e164, verifiedAt: row.verified_at.toISOString() } : null;
   }
 
   /**

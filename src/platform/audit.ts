@@ -87,3 +87,40 @@ export async function recentAudit(
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   return rows.map((r) => ({ event: r.event, at: r.created_at, ip: r.ip, userAgent: r.user_agent, country: r.country, actorId: r.actor_id }));
 }
+
+/** One audit row with its details, for the desk's history views (their keys are picked before showing). */
+export interface AuditLogEntry {
+  id: string;
+  event: string;
+  accountId: string | null;
+  actorId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/**
+ * The latest security events of an account, newest first: `events` keeps only those names,
+ * `except` drops names starting with any of the given prefixes.
+ */
+export async function auditOf(
+  db: Kysely<DB>,
+  accountId: string,
+  options: { limit: number; events?: readonly string[]; except?: readonly string[] },
+): Promise<AuditLogEntry[]> {
+  let query = db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId);
+  if (options.events) query = query.where('event', 'in', [...options.events]);
+  for (const prefix of options.except ?? []) query = query.where('event', 'not like', `${prefix.replace(/[%_\\]/g, '\\$&')}%`);
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    event: r.event,
+    accountId: r.account_id,
+    actorId: r.actor_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+    createdAt: r.created_at,
+  }));
+}

@@ -4,6 +4,7 @@ import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../plat
 import { parseForm } from '../platform/web/form.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { twoStepSection } from '../twostep/pages.js';
+import { securityEventsSection } from '../agent/member-events.js';
 import { startLoginChallenge } from '../challenges/pages.js';
 import { sessionCards } from './view.js';
 import { SignInBody } from './schemas.js';
@@ -40,7 +41,7 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
   app.get('/account/security', signedIn, async (request, reply) => {
     const { account, session } = member(request);
     const flash = (request.query as { done?: unknown }).done === 'others' ? 'Every other session is signed out.' : undefined;
-    return renderPage(request, reply, 'security', { title: 'Security', sessions: sessionCards(await sessions.list(account.id, session.id), clock.now()), flash, ...(await twoStepSection(request)) });
+    return renderPage(request, reply, 'security', { title: 'Security', sessions: sessionCards(await sessions.list(account.id, session.id), clock.now()), flash, ...(await twoStepSection(request)), ...(await securityEventsSection(request)) });
   });
 
   app.post('/account/security/sessions/revoke-others', { ...csrf, ...signedIn }, async (request, reply) => {

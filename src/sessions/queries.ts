@@ -124,3 +124,14 @@ export async function revokeAllSessions(db: Kysely<DB>, accountId: string, now: 
 export async function setElevated(db: Kysely<DB>, sessionId: string, until: Date): Promise<void> {
   await db.updateTable('sessions').set({ elevated_until: until }).where('id', '=', sessionId).execute();
 }
+
+/** The latest sign-in or use of any session of the account, ended ones included. */
+export async function lastActivity(db: Kysely<DB>, accountId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('sessions')
+    .select((eb) => [eb.fn.max('created_at').as('created'), eb.fn.max('last_seen_at').as('seen')])
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  const times = [row?.created, row?.seen].filter((t): t is Date => t instanceof Date || typeof t === 'string').map((t) => new Date(t));
+  return times.length ? new Date(Math.max(...times.map((t) => t.getTime()))) : null;
+}

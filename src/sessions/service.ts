@@ -201,6 +201,11 @@ export class SessionService {
     }));
   }
 
+  /** When the account last signed in or used a session (ended ones too); null if never. */
+  lastActiveAt(accountId: string): Promise<Date | null> {
+    return q.lastActivity(this.deps.db, accountId);
+  }
+
   async revoke(accountId: string, sessionId: string, meta: RequestMeta): Promise<void> {
     if (!isUuid(sessionId)) throw new AppError('not_found', { detail: 'No such session.' });
     const now = this.deps.clock.now();

@@ -3,6 +3,7 @@ import type { Clock } from '../platform/clock.js';
 import type { CaseKind, CasePriority, CaseStatus, DB } from '../platform/db/schema.js';
 import type { Db } from '../platform/db/database.js';
 import * as q from './queries.js';
+import { CaseDesk } from './desk.js';
 
 export interface NewCase {
   kind: CaseKind;
@@ -17,7 +18,12 @@ export interface NewCase {
 
 /** The support desk's cases: other domains open them; agents work on them. */
 export class SupportService {
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  /** The agents' queue, assignment, notes and status changes (desk.ts). */
+  readonly desk: CaseDesk;
+
+  constructor(private readonly deps: { db: Db; clock: Clock }) {
+    this.desk = new CaseDesk(deps);
+  }
 
   /** Opens a case in the caller's transaction, so it exists exactly when the change that caused it does. */
   async open(trx: Kysely<DB>, input: NewCase): Promise<{ id: string }> {

@@ -45,6 +45,7 @@ beforeAll(async () => {
     allowedCountries: null,
     countryDailyCaps: t.config.phoneCountryDailyCaps,
     lookup,
+    openCase: (trx, input) => v.support.open(trx, input),
   });
 });
 afterAll(async () => {

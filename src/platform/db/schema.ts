@@ -327,7 +327,7 @@ export interface JobsTable {
   done_at: Timestamp | null;
 }
 
-export type CaseKind = 'ticket' | 'security_reset' | 'compromised';
+export type CaseKind = 'ticket' | 'security_reset' | 'compromised' | 'phone_claim';
 export type CasePriority = 'normal' | 'high' | 'urgent';
 export type CaseStatus = 'open' | 'pending' | 'solved' | 'closed';
 
@@ -344,6 +344,40 @@ export interface SupportCasesTable {
   source: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The agent working on it (0016). */
+  assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** An agent's internal note on a case; never shown to the member (0016). */
+export interface CaseNotesTable {
+  id: Generated<string>;
+  case_id: string;
+  author_id: string;
+  body: string;
+  created_at: Timestamp;
+}
+
+export type PhoneClaimStatus = 'pending' | 'replaced' | 'proven' | 'released' | 'dismissed';
+
+/** "This number is mine now": a member proves they hold a line verified on another account (0016). */
+export interface PhoneClaimsTable {
+  id: Generated<string>;
+  account_id: string;
+  e164: string;
+  subscriber: string;
+  country: string | null;
+  status: Generated<PhoneClaimStatus>;
+  code_hash: string;
+  attempts: Generated<number>;
+  sends: Generated<number>;
+  sent_at: Timestamp;
+  expires_at: Timestamp;
+  resend_after: Timestamp;
+  case_id: string | null;
+  holder_id: string | null;
+  created_at: Timestamp;
+  proven_at: Timestamp | null;
+  finished_at: Timestamp | null;
 }
 
 export type TicketCategory = 'login' | 'account_recovery' | 'phone_verification' | 'compromised' | 'billing' | 'other';
@@ -422,6 +456,8 @@ export interface DB {
   challenge_codes: ChallengeCodesTable;
   jobs: JobsTable;
   support_cases: SupportCasesTable;
+  case_notes: CaseNotesTable;
+  phone_claims: PhoneClaimsTable;
   email_changes: EmailChangesTable;
   support_tickets: SupportTicketsTable;
   ticket_messages: TicketMessagesTable;
