@@ -22,7 +22,8 @@ const accountDone: Record<string, string> = {
 
 /** /agent: the queue, case pages and account pages, as forms that work without JavaScript. */
 export const agentPages: FastifyPluginAsync<{ agent: AgentService }> = async (app, { agent }) => {
-  const staff = { preHandler: requireStaff('agent') };
+  // Checked on arrival, before the body is read or validated: a member learns nothing of these routes.
+  const staff = { onRequest: requireStaff('agent') };
   const staffPost = { preValidation: app.csrfProtection, ...staff };
   const agentId = (request: FastifyRequest) => member(request).account.id;
   const done = (request: FastifyRequest, messages: Record<string, string>) => {

@@ -21,7 +21,8 @@ import type { AgentService } from './service.js';
 
 /** /v1/agent/*: the support desk, for agents and admins; everyone else gets 403. */
 export const agentRoutes: FastifyPluginAsyncTypebox<{ agent: AgentService }> = async (app, { agent }) => {
-  const staff = { preHandler: requireStaff('agent') };
+  // Checked on arrival, before the body is read or validated: a member learns nothing of these routes.
+  const staff = { onRequest: requireStaff('agent') };
   const security = [{ session: [] }];
   const tags = ['agent'];
   const agentId = (request: Parameters<typeof member>[0]) => member(request).account.id;

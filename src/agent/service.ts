@@ -5,7 +5,8 @@ import { DORMANT_AFTER_DAYS } from '../phone/claims.js';
 import { auditOf, recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, type Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
-import type { CaseStatus } from '../platform/db/schema.js';
+import type { Kysely } from 'kysely';
+import type { CaseStatus, DB } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { SessionService } from '../sessions/service.js';
@@ -120,7 +121,7 @@ export class AgentService {
   async releaseNumber(caseId: string, agentId: string, meta: RequestMeta) {
     const row = await this.deps.support.desk.get(caseId);
     if (row.kind !== 'phone_claim') throw new AppError('wrong_case_kind', { detail: 'Only a claim of a phone number can release one.' });
-    await this.deps.phone.claims.release(caseId, agentId, meta, async (holderId) => (await this.dormancy(holderId)).dormant);
+    await this.deps.phone.claims.release(caseId, agentId, meta, async (trx, holderId) => (await this.dormancy(holderId, trx)).dormant);
     await this.deps.support.desk.setStatus(caseId, 'solved', agentId, meta).catch((error: unknown) => {
       if (!(error instanceof AppError && error.code === 'status_change_refused')) throw error;
     });
@@ -128,8 +129,8 @@ export class AgentService {
   }
 
   /** Dormant: no sign-in and no use of a session for DORMANT_AFTER_DAYS (phone/claims.ts). */
-  async dormancy(accountId: string): Promise<{ lastActiveAt: string | null; dormant: boolean }> {
-    const last = await this.deps.sessions.lastActiveAt(accountId);
+  async dormancy(accountId: string, trx?: Kysely<DB>): Promise<{ lastActiveAt: string | null; dormant: boolean }> {
+    const last = await this.deps.sessions.lastActiveAt(accountId, trx);
     const cutoff = addSeconds(this.deps.clock.now(), -DORMANT_AFTER_DAYS * 24 * 60 * 60);
     return { lastActiveAt: last?.toISOString() ?? null, dormant: !last || last < cutoff };
   }

@@ -175,14 +175,14 @@ export class PhoneClaims {
    * transaction, after the claim is locked) must say the holder has not been active lately.
    * The holder is told by e-mail, and so is the requester (who may now verify the number).
    */
-  async release(caseId: string, agentId: string, meta: RequestMeta, dormant: (holderId: string) => Promise<boolean>): Promise<void> {
+  async release(caseId: string, agentId: string, meta: RequestMeta, dormant: (trx: Kysely<DB>, holderId: string) => Promise<boolean>): Promise<void> {
     const { db, clock, outbox, publicUrl } = this.deps;
     await db.transaction().execute(async (trx) => {
       const now = clock.now();
       const claim = await cq.lockClaimByCase(trx, caseId);
       if (!claim) throw new AppError('wrong_case_kind', { detail: 'This case is not a claim of a phone number.' });
       if (claim.status !== 'proven' || !claim.holder_id) throw new AppError('already_decided', { detail: 'This claim has already been decided.' });
-      if (!(await dormant(claim.holder_id))) {
+      if (!(await dormant(trx, claim.holder_id))) {
         throw new AppError('holder_active', { detail: `The account holding this number signed in within the last ${DORMANT_AFTER_DAYS} days, so the number stays with it.` });
       }
       const released = await cq.releaseHeldLine(trx, claim.holder_id, claim.subscriber);

@@ -201,9 +201,9 @@ export class SessionService {
     }));
   }
 
-  /** When the account last signed in or used a session (ended ones too); null if never. */
-  lastActiveAt(accountId: string): Promise<Date | null> {
-    return q.lastActivity(this.deps.db, accountId);
+  /** When the account last signed in or used a session (ended ones too); null if never. Pass the caller's transaction if in one. */
+  lastActiveAt(accountId: string, db: Kysely<DB> = this.deps.db): Promise<Date | null> {
+    return q.lastActivity(db, accountId);
   }
 
   async revoke(accountId: string, sessionId: string, meta: RequestMeta): Promise<void> {

@@ -24,3 +24,10 @@ export async function openCase(
 export async function auditRows(t: TestApp, event: string) {
   return t.db.selectFrom('audit_events').selectAll().where('event', '=', event).orderBy('created_at').execute();
 }
+
+/** Signs in again (after the clock moved past a session's life); returns the member with the new token. */
+export async function signInAgain(t: TestApp, who: SignedUp): Promise<SignedUp> {
+  const res = await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login: who.username, password: who.password } });
+  expect(res.statusCode, res.body).toBe(200);
+  return { ...who, token: res.json().session.token as string };
+}
