@@ -1,24 +1,42 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, createTestApp, signUp, type SignedUp, type TestApp } from '../helpers/app.js';
 import { allRoutes, concrete } from '../helpers/routes.js';
+import { openTicket } from '../support/helpers.js';
 import { openCase, staff } from './helpers.js';
 
 let t: TestApp;
 let agent: SignedUp;
 let member: SignedUp;
 let caseId: string;
+let ticketId: string;
+let resetId: string;
 
 beforeAll(async () => {
   t = await createTestApp();
   ({ agent } = await staff(t));
   member = await signUp(t);
   caseId = await openCase(t, { kind: 'compromised', priority: 'urgent', accountId: member.id });
+  ticketId = (await openTicket(t)).ticketId;
+  const reset = await t.app.inject({ method: 'POST', url: '/v1/recovery/security-reset', payload: { login: member.username, fullName: 'Maria Santos', contactEmail: 'maria@contact.test', details: 'Lost my phone.' } });
+  resetId = reset.json().requestId as string;
 });
 afterAll(() => t.close());
 
 /** Fills a route's parameters with things that exist, so a refusal is about who asks, not what. */
 function fill(path: string): string {
-  return concrete(path, (name) => (name === 'id' && path.includes('/accounts/') ? member.id : name === 'id' ? caseId : name === 'accountId' ? member.id : name === 'role' ? 'agent' : 'x'));
+  const id = path.includes('/accounts/') ? member.id : path.includes('/tickets/') ? ticketId : path.includes('/security-resets/') ? resetId : caseId;
+  return concrete(path, (name) => (name === 'id' ? id : name === 'accountId' ? member.id : name === 'role' ? 'agent' : 'x'));
+}
+
+/** A body each agent API route would take from an agent, so a refusal is about who asks. */
+function apiBody(method: string, path: string): Record<string, unknown> {
+  if (path.endsWith('/decision')) return { decision: 'deny', note: 'x' };
+  if (path.startsWith('/v1/agent/tickets/')) return method === 'PATCH' ? { status: 'closed' } : { message: 'x' };
+  if (path.endsWith('/assignee')) return { assigneeId: 'me' };
+  if (path.endsWith('/notes')) return { note: 'x' };
+  if (path.endsWith('/lock') || path.endsWith('/unlock')) return { reason: 'x' };
+  if (method === 'PATCH') return { status: 'closed' };
+  return {};
 }
 
 const agentRoutes = () => allRoutes(t.app).filter(([, path]) => path.startsWith('/v1/agent') || path === '/agent' || path.startsWith('/agent/'));
@@ -34,18 +52,20 @@ describe('who reaches the desk', () => {
     for (const [method, path] of agentRoutes()) {
       const url = fill(path);
       const api = path.startsWith('/v1/');
-      const body = api ? { payload: { reason: 'x', note: 'x', status: 'closed', assigneeId: 'me' } } : { payload: '_csrf=x&reason=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+      const body = api ? { payload: apiBody(method, path) } : { payload: '_csrf=x&reason=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
       const send = method === 'GET' ? {} : body;
       const asMember = await t.app.inject({ method: method as 'GET', url, ...send, headers: { ...(send as { headers?: object }).headers, ...(api ? auth(member.token) : { cookie: `verity_session=${member.token}` }) } });
       expect(asMember.statusCode, `${method} ${path} as a member`).toBe(403);
       const anonymous = await t.app.inject({ method: method as 'GET', url, ...send });
-      expect([401, 303], `${method} ${path} signed out`).toContain(anonymous.statusCode);
+      // Signed out, a page post may meet the CSRF check (403) before the sign-in one.
+      expect(api ? [401] : [401, 403, 303], `${method} ${path} signed out`).toContain(anonymous.statusCode);
       if (anonymous.statusCode === 303) expect(anonymous.headers.location).toMatch(/^\/login/);
     }
     // Nothing a member sent changed the case or the account.
-    const row = await t.db.selectFrom('support_cases').select(['status', 'assignee_id']).where('id', '=', caseId).executeTakeFirstOrThrow();
-    expect(row).toEqual({ status: 'open', assignee_id: null });
+    const rows = await t.db.selectFrom('support_cases').select(['status', 'assignee_id']).where('id', 'in', [caseId, ticketId]).execute();
+    expect(rows).toEqual([{ status: 'open', assignee_id: null }, { status: 'open', assignee_id: null }]);
     expect(await t.db.selectFrom('case_notes').selectAll().execute()).toEqual([]);
+    expect(await t.app.verity.accounts.get(member.id)).toMatchObject({ status: 'active' });
   });
 
   it('lets an agent reach every agent route', async () => {
