@@ -56,7 +56,7 @@ export async function caseView(deps: SecurityResetDeps, caseId: string) {
       phoneEnding: phone ? phone.slice(-2) : null,
       twoStep: await deps.twoStep.staffSummary(accountId),
       signIns: await deps.sessions.recentSignIns(accountId, 10),
-      changes: changes.map((c) => ({ event: c.event, at: c.at.toISOString(), ip: c.ip, country: c.country, device: c.userAgent ? describeDevice(c.userAgent) : null, byStaff: c.actorId !== null && c.actorId !== accountId })),
+      changes: changes.map((c) => ({ event: c.event, at: c.at.toISOString(), ip: c.ip, country: c.country, device: c.userAgent ? describeDevice(c.userAgent) : null, by: c.actorId !== null && c.actorId !== accountId ? 'staff' : REQUESTER_EVENTS.has(c.event) ? 'requester' : 'member' })),
     },
     matches: {
       contactEmail: row.contact_email.toLowerCase() === account.email.toLowerCase(),
@@ -72,6 +72,9 @@ export async function caseView(deps: SecurityResetDeps, caseId: string) {
       .map((c) => ({ id: c.id, priority: c.priority, source: c.source, createdAt: c.created_at.toISOString() })),
   };
 }
+
+/** Events a reset requester causes (the audit names the account as actor when nobody signed in did it). */
+const REQUESTER_EVENTS = new Set(['security_reset.requested', 'security_reset.info_added', 'security_reset.link_resent']);
 
 export type CaseView = Awaited<ReturnType<typeof caseView>>;
 

@@ -71,12 +71,13 @@ async function requestFromChallenge(who: SignedUp, contactEmail: string): Promis
   return { requester, statusPath, requestId: statusPath.split('/')[3]!.split('?')[0]! };
 }
 
-async function approve(requestId: string): Promise<Page> {
+async function approve(requestId: string, shot?: string): Promise<Page> {
   const desk = await page();
   await signInByForm(desk, agent.username, agent.password, `/login?next=${encodeURIComponent(`/agent/security-resets/${requestId}`)}`);
   await desk.waitForURL(`**/agent/security-resets/${requestId}`);
   expect(await desk.getByTestId('match-country').textContent()).toBe('matches');
   expect(await desk.getByTestId('two-step-methods').textContent()).toContain('totp');
+  if (shot) await shoot(desk, shot);
   await desk.getByRole('radio', { name: /Approve/ }).check();
   await desk.getByLabel('Note to the requester').fill('Checked the sign-ins and the phone digits.');
   await desk.getByRole('button', { name: 'Record the decision' }).click();
@@ -105,7 +106,7 @@ describe.skipIf(!browserAvailable)('resetting the security information in Chromi
 
     const { requester: r, statusPath, requestId } = await requestFromChallenge(who, contact);
     await shoot(r, 'security-reset-status');
-    const desk = await approve(requestId);
+    const desk = await approve(requestId, 'agent-security-reset-pending');
     await shoot(desk, 'agent-security-reset');
 
     await r.goto(statusPath);
