@@ -66,6 +66,16 @@ describe('a duplicate account: the phone_in_use answer leads back to the first a
     expect((await t.app.inject({ method: 'POST', url: '/v1/sessions', payload: { login: first.username, password: NEW_PASSWORD }, remoteAddress: randomIp() })).statusCode).toBe(200);
   });
 
+  it('the articles that send members here name the walk-through (0018 updates the unedited seed)', async () => {
+    const article = (slug: string) => t.app.inject({ method: 'GET', url: `/v1/help/articles/${slug}` }).then((r) => r.json());
+    const inUse = await article('phone-number-in-use');
+    expect(inUse.html).toContain('href="/help/duplicate-account"');
+    expect(inUse.body).toContain('E-mail a reset link to the account that holds this number');
+    for (const slug of ['phone-number-in-use', 'one-account-per-person']) {
+      expect((await article(slug)).related.map((r: { slug: string }) => r.slug)).toContain('duplicate-account');
+    }
+  });
+
   it('a number nobody holds, or one only a closed account held, mails nobody', async () => {
     const gone = await signUp(t);
     const e164 = await verifyNumber(t, gone);
