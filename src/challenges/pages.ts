@@ -5,7 +5,8 @@ import { setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { askForNewAnswer } from '../forgot-answer/ask.js';
-import { CHALLENGE_TTL_SECONDS, type ChallengeService, type ChallengeView } from './service.js';
+import type { RequestMeta } from '../platform/audit.js';
+import { CHALLENGE_TTL_SECONDS, type Caller, type ChallengeService, type ChallengeView } from './service.js';
 
 export const LABELS: Record<string, string> = {
   password: 'Your password',
@@ -20,7 +21,31 @@ export const LABELS: Record<string, string> = {
 
 /** What the method form (partials/challenge-method.eta) posts, for ChallengeService.verify. */
 export function methodInput(body: unknown, method: string) {
-  return { method, code: field(body, 'code'), answer: field(body, 'answer'), password: field(body, 'password') };
+  const input = { method, code: field(body, 'code'), answer: field(body, 'answer'), password: field(body, 'password') };
+  return method === 'passkey' ? { ...input, response: assertion(field(body, 'response')) } : input;
+}
+
+/** The passkey form's `response`: the browser's assertion as JSON text (public/passkey-challenge.js). */
+function assertion(text: string): unknown {
+  if (!text || text.length > 64 * 1024) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The chosen method with what its form needs: for a passkey, request options bound to this
+ * challenge, which the page's script hands to the browser (a fresh set each time the page is
+ * shown; an unanswered set simply expires).
+ */
+export async function methodStep(challenges: ChallengeService, view: ChallengeView, caller: Caller, meta: RequestMeta, method?: string) {
+  const choice = methodChoice(view.methods, method);
+  if (choice.chosen.type !== 'passkey') return choice;
+  const sent = await challenges.send(view.id, 'passkey', caller, meta);
+  return { ...choice, passkeyOptions: 'options' in sent ? JSON.stringify(sent.options) : undefined };
 }
 
 /** The chosen method (the asked one if offered, else the first) and the others, with labels. */
@@ -58,7 +83,7 @@ export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }
 
   async function stepData(request: FastifyRequest, method?: string) {
     const view = await challenges.describe(challengeCookie(request), { sessionId: null });
-    return methodChoice(view.methods, method);
+    return methodStep(challenges, view, { sessionId: null }, requestMeta(request), method);
   }
 
   /** A dead challenge sends the member back to the password, saying why. */

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../platform/errors.js';
 import { member, requireMember } from '../platform/web/auth.js';
 import { cookieName, cookieOptions } from '../platform/web/cookies.js';
 import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { askForNewAnswer } from '../forgot-answer/ask.js';
-import { methodChoice, methodInput } from './pages.js';
+import { methodInput, methodStep } from './pages.js';
 import { CHALLENGE_TTL_SECONDS, type ChallengeService, type ChallengeView } from './service.js';
 import type { StepUp } from './step-up.js';
 
@@ -33,11 +32,9 @@ export const stepUpPages: FastifyPluginAsync<{ challenges: ChallengeService; ste
     return token(request) ? challenges.describe(token(request), caller(request)).catch(() => null) : null;
   }
 
-  /** A passkey needs the browser's WebAuthn API (JavaScript): here it is left to the app and the API. */
-  function step(view: ChallengeView, method?: string) {
-    const usable = view.methods.filter((m) => m.type !== 'passkey');
-    if (!usable.length) throw new AppError('invalid_request', { detail: 'Confirm it is you with your passkey in the app.' });
-    return { ...methodChoice(usable, method), passkeyNote: usable.length < view.methods.length };
+  /** The chosen method's form; a passkey's carries request options for the browser (it needs JavaScript). */
+  function step(request: FastifyRequest, view: ChallengeView, method?: string) {
+    return methodStep(challenges, view, caller(request), requestMeta(request), method);
   }
 
   app.get('/account/step-up', { preHandler: requireMember }, async (request, reply) => {
@@ -52,18 +49,18 @@ export const stepUpPages: FastifyPluginAsync<{ challenges: ChallengeService; ste
     return renderPage(request, reply, 'step-up', {
       title: TITLE,
       values: { next },
-      ...step(view, typeof query.method === 'string' ? query.method : undefined),
+      ...(await step(request, view, typeof query.method === 'string' ? query.method : undefined)),
       codeSent: sent,
       flash: sent ? 'We sent you a code.' : undefined,
     });
   });
 
   /** A missing or dead challenge: back to the page, which opens a new one. */
-  async function withStep(request: FastifyRequest, reply: FastifyReply, run: (next: string, s: ReturnType<typeof step>) => Promise<FastifyReply>) {
+  async function withStep(request: FastifyRequest, reply: FastifyReply, run: (next: string, s: Awaited<ReturnType<typeof step>>) => Promise<FastifyReply>) {
     const next = safeNext(field(request.body, 'next'), STEP_UP_FALLBACK);
     const view = await current(request);
     if (!view) return reply.redirect(stepUpUrl(next), 303);
-    return run(next, step(view, field(request.body, 'method')));
+    return run(next, await step(request, view, field(request.body, 'method')));
   }
 
   app.post('/account/step-up', csrf, async (request, reply) => withStep(request, reply, async (next, s) => {
