@@ -36,6 +36,13 @@ async function submitted(who: SignedUp, overrides: Record<string, unknown> = {})
   return { body, link: statusLinkIn(mail.last(body.contactEmail)), requestId: res.json().requestId as string };
 }
 
+let listening: string | undefined;
+/** The app on a loopback port, for races over real connections. */
+async function server(): Promise<string> {
+  listening ??= await listen(t);
+  return listening;
+}
+
 async function sessionAlive(who: SignedUp): Promise<boolean> {
   return (await t.app.inject({ method: 'GET', url: '/v1/me', headers: auth(who.token) })).statusCode === 200;
 }
@@ -81,7 +88,7 @@ describe('the agent decides a security reset once', () => {
   it('lets exactly one of many parallel decisions through, against a listening server', async () => {
     const who = await memberWithTwoStep();
     const { requestId } = await submitted(who);
-    const base = await listen(t);
+    const base = await server();
     const decisions = ['approve', 'deny', 'approve', 'request_info', 'deny', 'approve', 'deny', 'approve'];
     const answers = await Promise.all(
       decisions.map((decision) =>
@@ -194,6 +201,20 @@ describe('denied and cancelled requests change nothing', () => {
     await unchanged(who);
     expect(mail.to(body.contactEmail).map((m) => m.subject)).toContain('Your security reset was cancelled');
     expect((await status(t, link)).json().status).toBe('cancelled');
+  });
+
+  it('cancels once when the link is used many times at once, against a listening server', async () => {
+    const who = await memberWithTwoStep();
+    const { body, requestId } = await submitted(who);
+    expect((await decide(t, agent, requestId, 'approve')).statusCode).toBe(200);
+    await settle(t);
+    const token = linkIn(mail.last(who.email), '/recover/security-reset/cancel');
+    const base = await server();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(`${base}/v1/recovery/security-reset/cancel/${token}`, { method: 'POST' }).then((r) => r.status)));
+    expect(answers.filter((s) => s === 200)).toHaveLength(1);
+    expect(answers.filter((s) => s === 410)).toHaveLength(5);
+    await settle(t);
+    expect(mail.to(body.contactEmail).filter((m) => m.subject === 'Your security reset was cancelled')).toHaveLength(1);
   });
 
   it('a sign-in with two-step verification during the waiting period cancels it', async () => {
