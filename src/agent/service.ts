@@ -151,6 +151,8 @@ export class AgentService {
       this.dormancy(account.id),
     ]);
     await recordAudit(db, now, { event: 'agent.account_viewed', accountId: account.id, actorId: agentId, meta });
+    const entries = changeEntries(changes);
+    const staffNames = await accounts.briefs(entries.filter((c) => c.byStaff && c.actorId).map((c) => c.actorId!));
     return {
       account: {
         id: account.id,
@@ -168,7 +170,7 @@ export class AgentService {
       phone: number,
       twoStep: twoStepEntries(overview),
       signIns: signInEntries(signIns),
-      changes: changeEntries(changes),
+      changes: entries.map((c) => (c.byStaff && c.actorId ? { ...c, actorName: staffNames.get(c.actorId)?.username ?? null } : c)),
       sessions: sessionEntries(live),
       lastActiveAt: activity.lastActiveAt,
       dormant: activity.dormant,
