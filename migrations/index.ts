@@ -12,6 +12,7 @@ import * as m0009 from './0009_challenges.js';
 import * as m0010 from './0010_two_step.js';
 import * as m0011 from './0011_notice_dismissals.js';
 import * as m0012 from './0012_recovery.js';
+import * as m0013 from './0013_known_devices.js';
 import * as m0014 from './0014_support_tickets.js';
 import * as m0015 from './0015_security_resets.js';
 import * as m0016 from './0016_agent_desk.js';
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0010_two_step': m0010,
   '0011_notice_dismissals': m0011,
   '0012_recovery': m0012,
+  '0013_known_devices': m0013,
   '0014_support_tickets': m0014,
   '0015_security_resets': m0015,
   '0016_agent_desk': m0016,

@@ -99,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     outbox,
     publicUrl: deps.config.publicUrl,
+    tokenKey: deps.secrets.tokenKey,
     policy: { absoluteSeconds: deps.config.sessionAbsoluteSeconds, idleSeconds: deps.config.sessionIdleSeconds },
     loginChallenge: (input, meta) => challenges.open({ purpose: 'login', ...input }, meta),
     twoStepEnabled: (accountId) => twoStep.isEnabled(accountId),

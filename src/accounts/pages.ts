@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { clearSessionCookie, currentMember, requireMember, member, setSessionCookie } from '../platform/web/auth.js';
+import { clearSessionCookie, currentMember, requireMember, member, setDeviceCookie, setSessionCookie } from '../platform/web/auth.js';
 import { formInput, parseForm, validateForm } from '../platform/web/form.js';
 import { handleForm, renderPage } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
@@ -27,6 +27,7 @@ export const accountPages: FastifyPluginAsync = async (app) => {
     return handleForm(request, reply, { template: 'signup', title: 'Create your account', values: kept, fieldFor: { email_taken: 'email', username_taken: 'username' } }, async () => {
       const { issued } = await accounts.signUp(validateForm(request, SignUpBody, input), requestMeta(request));
       setSessionCookie(reply, issued.token, issued.expiresAt, config.production);
+      setDeviceCookie(reply, issued.device.cookie, config.production);
       return '/account';
     });
   });

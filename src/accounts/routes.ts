@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { member, requireMember, setSessionCookie } from '../platform/web/auth.js';
+import { member, requireMember, setDeviceCookie, setSessionCookie } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
 import { AccountSchema, CloseBody, PasswordChangeBody, ProfileBody, SessionTokenSchema, SignUpBody, TokenBody } from './schemas.js';
@@ -21,6 +21,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const { account, issued } = await accounts.signUp(request.body, requestMeta(request));
+    setDeviceCookie(reply, issued.device.cookie, config.production);
     return reply.code(201).send({
       account: await accounts.view(account),
       session: { token: issued.token, expiresAt: issued.expiresAt.toISOString() },

@@ -106,7 +106,7 @@ export class AccountService {
           closed_at: null,
         });
         await this.sendVerification(trx, account);
-        const issued = await this.deps.sessions.create(trx, account.id, meta);
+        const issued = await this.deps.sessions.create(trx, account.id, meta, { newAccount: true });
         await recordAudit(trx, now, { event: 'account.created', accountId: account.id, meta, details: { roles } });
         return { account, issued };
       });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../platform/errors.js';
 import { cookieName, cookieOptions } from '../platform/web/cookies.js';
-import { setSessionCookie } from '../platform/web/auth.js';
+import { setDeviceCookie, setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, renderPage, safeNext } from '../platform/web/pages.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { askForNewAnswer } from '../forgot-answer/ask.js';
@@ -116,6 +116,7 @@ export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }
       if (passed.purpose !== 'login') throw new AppError('challenge_expired');
       reply.clearCookie(cookieName('challenge', config.production), cookieOptions(config.production));
       setSessionCookie(reply, passed.issued.token, passed.issued.expiresAt, config.production);
+      setDeviceCookie(reply, passed.issued.device.cookie, config.production);
       return next;
     });
   });

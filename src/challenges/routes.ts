@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { currentMember } from '../platform/web/auth.js';
+import { currentMember, setDeviceCookie } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
 import { ChallengeParams, ChallengeSchema, OptionsResponse, SendBody, SendResponse, VerifyBody, VerifyResponse } from './schemas.js';
@@ -41,10 +41,11 @@ export const challengeRoutes: FastifyPluginAsyncTypebox<{ challenges: ChallengeS
       body: VerifyBody,
       response: { 200: VerifyResponse, ...problems(400, 410, 422, 423, 429) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const passed = await challenges.verify(request.params.id, request.body, await callerOf(request), requestMeta(request));
     switch (passed.purpose) {
       case 'login':
+        setDeviceCookie(reply, passed.issued.device.cookie, app.verity.config.production);
         return {
           status: 'authenticated' as const,
           session: { token: passed.issued.token, expiresAt: passed.issued.expiresAt.toISOString() },

@@ -22,13 +22,13 @@ export interface ChallengeView {
 
 /** What passing a challenge gives, by purpose. */
 export type Passed =
-  | { purpose: 'login'; method: MethodType; account: AccountRow; issued: { token: string; expiresAt: Date; session: { id: string } } }
+  | { purpose: 'login'; method: MethodType; account: AccountRow; issued: { token: string; expiresAt: Date; session: { id: string }; device: { cookie: string } } }
   | { purpose: 'step_up'; method: MethodType; account: AccountRow; elevatedUntil: Date }
   | { purpose: 'recovery'; method: MethodType; account: AccountRow };
 
 /** The part of the sessions service a passed challenge needs (sessions/service.ts). */
 export interface SessionIssuer {
-  create(trx: Kysely<DB>, accountId: string, meta: RequestMeta): Promise<{ token: string; expiresAt: Date; session: { id: string } }>;
+  create(trx: Kysely<DB>, accountId: string, meta: RequestMeta): Promise<{ token: string; expiresAt: Date; session: { id: string }; device: { cookie: string } }>;
   elevate(trx: Kysely<DB>, sessionId: string, until: Date): Promise<void>;
 }
 

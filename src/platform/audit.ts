@@ -5,6 +5,8 @@ import type { DB } from './db/schema.js';
 export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
+  /** The browser's device cookie as sent (sessions/known-devices.ts); only ever stored as an HMAC. */
+  deviceCookie?: string | null;
   /** The edge's country for the request (COUNTRY_HEADER), when it sent one. */
   country?: string | null;
 }

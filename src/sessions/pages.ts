@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { clearSessionCookie, currentMember, member, requireMember, setSessionCookie } from '../platform/web/auth.js';
+import { clearSessionCookie, currentMember, member, requireMember, setDeviceCookie, setSessionCookie } from '../platform/web/auth.js';
 import { field, handleForm, ignoreNotFound, renderPage, safeNext } from '../platform/web/pages.js';
 import { parseForm } from '../platform/web/form.js';
 import { requestMeta } from '../platform/web/request-meta.js';
@@ -27,6 +27,7 @@ export const sessionPages: FastifyPluginAsync = async (app) => {
       const result = await sessions.signIn(parseForm(request, SignInBody), requestMeta(request));
       if (result.status === 'two_step_required') return startLoginChallenge(request, reply, result.challenge, values.next);
       setSessionCookie(reply, result.issued.token, result.issued.expiresAt, config.production);
+      setDeviceCookie(reply, result.issued.device.cookie, config.production);
       return values.next;
     });
   });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AccountSchema, SessionTokenSchema } from '../accounts/schemas.js';
 import { ChallengeSchema } from '../challenges/schemas.js';
-import { member, requireMember } from '../platform/web/auth.js';
+import { member, requireMember, setDeviceCookie } from '../platform/web/auth.js';
 import { requestMeta } from '../platform/web/request-meta.js';
 import { problems } from '../platform/web/schemas.js';
 import { SignInBody } from './schemas.js';
@@ -34,9 +34,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...problems(400, 401, 423, 429),
       },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const result = await sessions.signIn(request.body, requestMeta(request));
     if (result.status === 'two_step_required') return { status: result.status, challenge: result.challenge };
+    // Clients that keep cookies are recognised at their next sign-in; others are a new browser each time.
+    setDeviceCookie(reply, result.issued.device.cookie, app.verity.config.production);
     return {
       status: 'authenticated' as const,
       session: { token: result.issued.token, expiresAt: result.issued.expiresAt.toISOString() },

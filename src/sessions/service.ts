@@ -12,6 +12,7 @@ import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
 import type { ChallengeView } from '../challenges/service.js';
 import { describeDevice } from './device.js';
+import { KnownDevices, type DeviceSeen } from './known-devices.js';
 import { SignInLock } from './lock.js';
 import { AccountPressure } from './pressure.js';
 import * as q from './queries.js';
@@ -28,6 +29,8 @@ export interface IssuedSession {
   token: string;
   expiresAt: Date;
   session: SessionRow;
+  /** The browser's device cookie to keep (setDeviceCookie), and whether it was new to the account. */
+  device: DeviceSeen;
 }
 
 export interface Authenticated {
@@ -57,6 +60,8 @@ export interface SessionDeps {
   metrics: Metrics;
   outbox: Outbox;
   publicUrl: string;
+  /** secrets.tokenKey: device cookies are kept as an HMAC under it (known-devices.ts). */
+  tokenKey: Buffer;
   policy: SessionPolicy;
   /** Opens a sign-in challenge (the challenges service; a function, as it needs this service too). */
   loginChallenge(input: { account: AccountRow; reason: string }, meta: RequestMeta): Promise<ChallengeView>;
@@ -67,14 +72,21 @@ export interface SessionDeps {
 export class SessionService {
   private readonly lock: SignInLock;
   private readonly pressure: AccountPressure;
+  private readonly devices: KnownDevices;
 
   constructor(private readonly deps: SessionDeps) {
     this.lock = new SignInLock(deps);
     this.pressure = new AccountPressure(deps);
+    this.devices = new KnownDevices({ ...deps, key: deps.tokenKey });
   }
 
-  /** Opens a session inside the caller's transaction. The token is returned once, never stored. */
-  async create(trx: Kysely<DB>, accountId: string, meta: RequestMeta): Promise<IssuedSession> {
+  /**
+   * Opens a session inside the caller's transaction. The token is returned once, never stored.
+   * Every session goes through here (password sign-in, a passed sign-in challenge, sign-up), so
+   * a browser the account has not used before is told by e-mail in this same transaction;
+   * `newAccount` (sign-up) makes the browser known without an e-mail.
+   */
+  async create(trx: Kysely<DB>, accountId: string, meta: RequestMeta, how: { newAccount?: boolean } = {}): Promise<IssuedSession> {
     const now = this.deps.clock.now();
     const token = randomToken(this.deps.random);
     const expiresAt = addSeconds(now, this.deps.policy.absoluteSeconds);
@@ -89,7 +101,8 @@ export class SessionService {
       user_agent: meta.userAgent?.slice(0, 512) ?? null,
       revoked_at: null,
     });
-    return { token, expiresAt, session };
+    const device = await this.devices.seen(trx, accountId, meta, { quiet: how.newAccount === true });
+    return { token, expiresAt, session, device };
   }
 
   /** Marks a session as freshly checked (a passed step-up) until `until`, in the caller's transaction. */
@@ -145,6 +158,7 @@ export class SessionService {
       await recordAudit(trx, clock.now(), { event: 'signin.succeeded', accountId: account.id, meta, details: { sessionId: created.session.id } });
       return created;
     });
+    this.deps.outbox.wake();
     metrics.signIns.inc({ outcome: 'success' });
     return { status: 'authenticated', issued, account };
   }

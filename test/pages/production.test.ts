@@ -60,6 +60,18 @@ describe('the web shell in production', () => {
     expect(bare.headers.location).toBe('/login?next=%2Faccount');
   });
 
+  it('names the device cookie __Host-verity_device: Secure, HttpOnly, SameSite=Lax, and knows the browser by it', async () => {
+    const visitor = new Visitor(t);
+    await visitor.get('/signup');
+    await visitor.post('/signup', { email: 'prod-device@example.com', username: 'proddevice', password: 'correct horse battery staple', country: 'PH', roles: 'freelancer' });
+    expect(visitor.lastSetCookies.has('verity_device')).toBe(false);
+    expectHostCookie(visitor.lastSetCookies.get('__Host-verity_device'));
+    const known = await t.app.inject({ method: 'POST', url: '/v1/sessions', headers: { cookie: `__Host-verity_device=${visitor.cookies.get('__Host-verity_device')!}` }, payload: { login: 'proddevice', password: 'correct horse battery staple' } });
+    expect(known.statusCode).toBe(200);
+    const rows = await t.db.selectFrom('known_devices').select('first_seen_at').where('account_id', '=', known.json().account.id).execute();
+    expect(rows).toHaveLength(1);
+  });
+
   it('clears the __Host- session cookie at sign-out with the same attributes', async () => {
     const visitor = new Visitor(t);
     await visitor.get('/signup');

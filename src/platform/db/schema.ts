@@ -231,6 +231,17 @@ export interface TwoStepMethodsTable {
   account_id: string;
   type: TwoStepType;
   added_at: Timestamp;
+  /** Set while a lock for compromise holds the method back until it is confirmed (0013). */
+  suspended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** The browsers an account has signed in from: an HMAC of the device cookie each (0013). */
+export interface KnownDevicesTable {
+  account_id: string;
+  device_hash: string;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  user_agent: string | null;
 }
 
 export interface TotpCredentialsTable {
@@ -464,6 +475,7 @@ export interface DB {
   ticket_keys: TicketKeysTable;
   security_resets: SecurityResetsTable;
   security_reset_notes: SecurityResetNotesTable;
+  known_devices: KnownDevicesTable;
 }
 
 export type SecurityResetStatus = 'pending_review' | 'more_info_needed' | 'approved' | 'denied' | 'cancelled' | 'completed';

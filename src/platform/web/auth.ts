@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DEVICE_COOKIE_SECONDS } from '../../sessions/known-devices.js';
 import type { Authenticated } from '../../sessions/service.js';
 import { sha256Hex } from '../crypto.js';
 import { AppError } from '../errors.js';
@@ -69,6 +70,11 @@ export function member(request: FastifyRequest): Authenticated {
 
 export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, secure: boolean): void {
   reply.setCookie(cookieName('session', secure), token, cookieOptions(secure, { expires: expiresAt }));
+}
+
+/** The browser's long-lived device cookie (sessions/known-devices.ts), set with every new session. */
+export function setDeviceCookie(reply: FastifyReply, cookie: string, secure: boolean): void {
+  reply.setCookie(cookieName('device', secure), cookie, cookieOptions(secure, { maxAge: DEVICE_COOKIE_SECONDS }));
 }
 
 export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {

@@ -22,6 +22,8 @@ export const COOKIE_BASE = {
   answerReturn: 'verity_answer_return',
   /** A refusal carried across one redirect (flash.ts). */
   flash: 'verity_flash',
+  /** A random id for the browser, kept long, so a sign-in from a new browser can be told (sessions/known-devices.ts). */
+  device: 'verity_device',
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_BASE;
