@@ -20,6 +20,8 @@ export interface RecoveryTwoStep {
   challengeFor(accountId: string, resetKey: string): Promise<Record<string, unknown>>;
   /** Whether a `recovery` challenge tied to this reset link has passed. */
   passedFor(accountId: string, resetKey: string): Promise<boolean>;
+  /** In the lock's transaction: suspends the methods set up in the last 24 hours; returns their types. */
+  suspendRecent(trx: Kysely<DB>, accountId: string, meta: RequestMeta, reason: string): Promise<string[]>;
 }
 
 export interface RecoveryDeps {
@@ -188,13 +190,14 @@ export class RecoveryService {
   private async lockOut(trx: Kysely<DB>, accountId: string, meta: RequestMeta, source: string, details: string): Promise<void> {
     const account = await this.deps.accounts.lockForProtection(trx, accountId, meta, source);
     if (!account || account.status === 'closed') return;
+    const suspended = await this.deps.twoStep.suspendRecent(trx, accountId, meta, source);
     const opened = await this.deps.support.open(trx, { kind: 'compromised', priority: 'urgent', accountId, details, source });
     await recordAudit(trx, this.deps.clock.now(), { event: 'compromise.reported', accountId, meta, details: { source, caseId: opened.id } });
     await this.deps.outbox.enqueue(trx, {
       channel: 'email',
       to: account.email,
       template: 'account-locked',
-      data: { username: account.username, link: `${this.deps.publicUrl}/recover/password` },
+      data: { username: account.username, link: `${this.deps.publicUrl}/recover/password`, suspended: suspended.length > 0 },
     });
   }
 

@@ -8,7 +8,7 @@ import type { RecoveryTwoStep } from './service.js';
  * challenge's reason names the link's key, so a challenge passed for one link opens no other.
  */
 export function recoveryTwoStep(deps: {
-  twoStep: { isEnabled(accountId: string): Promise<boolean> };
+  twoStep: Pick<RecoveryTwoStep, 'isEnabled' | 'suspendRecent'>;
   challenges: ChallengeService;
   accounts: AccountService;
 }): RecoveryTwoStep {
@@ -20,5 +20,6 @@ export function recoveryTwoStep(deps: {
       return { ...(await deps.challenges.open({ purpose: 'recovery', account, reason: reason(resetKey) }, noMeta)) };
     },
     passedFor: (accountId, resetKey) => deps.challenges.hasPassed(accountId, 'recovery', reason(resetKey)),
+    suspendRecent: (trx, accountId, meta, why) => deps.twoStep.suspendRecent(trx, accountId, meta, why),
   };
 }

@@ -27,6 +27,8 @@ export interface Change {
   /** The sentence the e-mail opens with ("An authenticator app was added…"). */
   summary: string;
   details?: Record<string, unknown>;
+  /** Who made the change when it is not the member (a support agent); the audit names them. */
+  actorId?: string;
 }
 
 export interface ChangeOutcome<T> {
@@ -55,7 +57,7 @@ export async function applyChange<T>(
     const change = outcome.change;
     if (!change) return outcome.result;
     const isOn = (await listMethods(trx, accountId)).length > 0;
-    await recordAudit(trx, now, { event: change.event, accountId, meta, details: { type: change.type, ...change.details } });
+    await recordAudit(trx, now, { event: change.event, accountId, actorId: change.actorId ?? null, meta, details: { type: change.type, ...change.details } });
     const turned = wasOn === isOn ? null : isOn ? 'on' : 'off';
     if (turned) await recordAudit(trx, now, { event: turned === 'on' ? 'two_step.enabled' : 'two_step.disabled', accountId, meta, details: { by: change.type } });
     await notify(deps, trx, accountId, now, change.summary, turned);

@@ -21,6 +21,7 @@ const DONE: Record<string, string> = {
   removed: 'The method is removed.',
   passkey: 'The passkey is added.',
   passkey_removed: 'The passkey is removed.',
+  confirmed: 'The method is confirmed and can be used again.',
 };
 
 /**
@@ -106,6 +107,16 @@ export const twoStepPages: FastifyPluginAsync = async (app) => {
     // Removing twice (a double submit) finds it gone: that is what was asked.
     await twoStep.remove(me(request), type as TwoStepType, requestMeta(request)).catch(ignoreNotFound);
     return reply.redirect(back('removed'), 303);
+  });
+
+  // Confirming a suspended method needs a fresh step-up: without one, the error handler sends the
+  // browser to /account/step-up, which comes back to the security page to press Confirm again.
+  app.post('/account/two-step/suspended/:type/confirm', { ...csrf, preHandler: app.verity.stepUp.require }, async (request, reply) => {
+    const { type } = request.params as { type: string };
+    if (!TYPES.includes(type as TwoStepType)) throw new AppError('not_found');
+    // Confirmed already (a double submit): what was asked is done.
+    await twoStep.confirmSuspended(me(request), type as TwoStepType, { kind: 'member', meta: requestMeta(request) }).catch(ignoreNotFound);
+    return reply.redirect(back('confirmed'), 303);
   });
 
   app.post('/account/two-step/passkeys/:id/remove', form, async (request, reply) => {

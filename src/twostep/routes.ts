@@ -130,6 +130,22 @@ export const twoStepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(204).send(null);
   });
 
+  app.post('/me/two-step/suspended/:type/confirm', {
+    // A suspended method is one an intruder may have added: only a fresh step-up (passed with
+    // a method that is not suspended, or the new password) may vouch for it.
+    preHandler: app.verity.stepUp.require,
+    schema: {
+      tags,
+      summary: 'Confirm a method suspended by a lock for compromise: it counts again (needs a fresh step-up)',
+      security,
+      params: TypeParams,
+      response: { 200: OverviewSchema, ...problems(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    await twoStep.confirmSuspended(me(request), request.params.type, { kind: 'member', meta: requestMeta(request) });
+    return twoStep.overview(me(request));
+  });
+
   app.delete('/me/two-step/:type', {
     ...signedIn,
     schema: { tags, summary: 'Turn one method off (passkey: every passkey); the last one turns 2SV off', security, params: TypeParams, response: { 204: NoContent, ...problems(400, 401, 404) } },

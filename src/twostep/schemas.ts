@@ -27,13 +27,22 @@ export const PasskeySchema = Type.Object({
 
 export const OverviewSchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'On while at least one method is confirmed' }),
+    enabled: Type.Boolean({ description: 'On while at least one confirmed method is usable (suspended methods do not count)' }),
     methods: Type.Array(
-      Type.Object({ type: TypeSchema, addedAt: IsoTime, remaining: Type.Optional(Type.Integer({ description: 'backup_code: unused codes' })) }, { additionalProperties: true }),
+      Type.Object(
+        {
+          type: TypeSchema,
+          addedAt: IsoTime,
+          remaining: Type.Optional(Type.Integer({ description: 'backup_code: unused codes' })),
+          suspended: Type.Boolean({ description: 'Held back after a lock for compromise (set up in the 24 hours before it): not offered at challenges until confirmed (POST /v1/me/two-step/suspended/{type}/confirm, step-up) or removed' }),
+          suspendedAt: Type.Optional(IsoTime),
+        },
+        { additionalProperties: true },
+      ),
     ),
     recommendation: Type.Optional(
       Type.Object({
-        code: Type.Union([Type.Literal('turn_on'), Type.Literal('add_second_method'), Type.Literal('new_backup_codes')]),
+        code: Type.Union([Type.Literal('turn_on'), Type.Literal('add_second_method'), Type.Literal('new_backup_codes'), Type.Literal('confirm_suspended')]),
         message: Type.String(),
       }),
     ),

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { findAccountById } from '../accounts/queries.js';
 import type { AccountView } from '../accounts/view.js';
 import { findVerifiedPhone } from '../phone/queries.js';
@@ -12,7 +12,8 @@ import { PasskeysMethod, type PasskeyView } from './methods/passkeys.js';
 import { SecurityQuestionMethod } from './methods/security-question.js';
 import { PhoneCodeMethod, phoneHint } from './methods/sms.js';
 import { TotpMethod } from './methods/totp.js';
-import { listMethods, removeMethod, type MethodRow } from './queries.js';
+import { listMethods, listMethodsWithSuspension, removeMethod, type MethodRow } from './queries.js';
+import { confirmSuspended, suspendRecent, type SuspensionActor } from './suspension.js';
 
 export type TwoStepDeps = ChangeDeps;
 
@@ -31,13 +32,16 @@ export interface MethodView {
   addedAt: string;
   /** Backup codes only: how many are still unused. */
   remaining?: number;
+  /** Held back after a lock for compromise until confirmed (or removed); not offered at challenges. */
+  suspended: boolean;
+  suspendedAt?: string;
 }
 
 /** GET /v1/me/two-step. */
 export interface TwoStepOverview {
   enabled: boolean;
   methods: MethodView[];
-  recommendation?: { code: 'turn_on' | 'add_second_method' | 'new_backup_codes'; message: string };
+  recommendation?: { code: 'turn_on' | 'add_second_method' | 'new_backup_codes' | 'confirm_suspended'; message: string };
   backupCodes: { remaining: number; low: boolean } | null;
   passkeys: PasskeyView[];
   securityQuestion: { id: string; text: string } | null;
@@ -79,15 +83,19 @@ export class TwoStepService {
     view.twoStep = { enabled: rows.length > 0, methods: rows.map((r) => r.type) };
   };
 
+  /** Every method, suspended ones marked; `enabled` counts only usable ones (a suspended method is not 2SV yet). */
   async overview(accountId: string): Promise<TwoStepOverview> {
     const { db } = this.deps;
-    const rows = await listMethods(db, accountId);
-    const has = (type: TwoStepType) => rows.some((r) => r.type === type);
+    const all = await listMethodsWithSuspension(db, accountId);
+    const rows = all.filter((r) => r.suspended_at === null);
+    const has = (type: TwoStepType) => all.some((r) => r.type === type);
     const remaining = has('backup_code') ? await BackupCodesMethod.remaining(db, accountId) : null;
-    const methods = rows.map((r): MethodView => ({
+    const methods = all.map((r): MethodView => ({
       type: r.type,
       addedAt: r.added_at.toISOString(),
       ...(r.type === 'backup_code' ? { remaining: remaining ?? 0 } : {}),
+      suspended: r.suspended_at !== null,
+      ...(r.suspended_at ? { suspendedAt: r.suspended_at.toISOString() } : {}),
     }));
     const overview: TwoStepOverview = {
       enabled: rows.length > 0,
@@ -96,7 +104,7 @@ export class TwoStepService {
       passkeys: has('passkey') ? await this.passkeys.list(accountId) : [],
       securityQuestion: has('security_question') ? await SecurityQuestionMethod.question(db, accountId) : null,
     };
-    const recommendation = recommend(rows, remaining);
+    const recommendation = rows.length < all.length ? SUSPENDED_ADVICE : recommend(rows, remaining);
     if (recommendation) overview.recommendation = recommendation;
     return overview;
   }
@@ -107,7 +115,8 @@ export class TwoStepService {
    */
   async remove(accountId: string, type: TwoStepType, meta: RequestMeta): Promise<void> {
     await applyChange(this.deps, accountId, meta, async (trx) => {
-      const on = (await listMethods(trx, accountId)).some((r) => r.type === type);
+      // A suspended method can be removed too: that is one of the two ways out of a suspension.
+      const on = (await listMethodsWithSuspension(trx, accountId)).some((r) => r.type === type);
       if (!on) throw new AppError('not_found', { detail: 'This two-step method is not turned on.' });
       await removeMethod(trx, accountId, type);
       await removeDetails(trx, accountId, type);
@@ -120,17 +129,35 @@ export class TwoStepService {
    * effect); their secrets go with them. Returns the types that were on.
    */
   async removeAll(trx: Transaction<DB>, accountId: string): Promise<TwoStepType[]> {
-    const types = (await listMethods(trx, accountId)).map((r) => r.type);
+    const types = (await listMethodsWithSuspension(trx, accountId)).map((r) => r.type);
     await trx.deleteFrom('two_step_methods').where('account_id', '=', accountId).execute();
     for (const type of ['totp', 'backup_code', 'security_question', 'passkey'] as const) await removeDetails(trx, accountId, type);
     return types;
   }
 
   /** What a support agent may see: the kinds of method and the passkeys' names, never a secret. */
-  async staffSummary(accountId: string): Promise<{ methods: Array<{ type: TwoStepType; addedAt: string }>; passkeyNames: string[] }> {
-    const rows = await listMethods(this.deps.db, accountId);
+  async staffSummary(accountId: string): Promise<{ methods: Array<{ type: TwoStepType; addedAt: string; suspended: boolean }>; passkeyNames: string[] }> {
+    // Suspended methods too, marked: the agent may be the one to confirm them (confirmSuspended).
+    const rows = await listMethodsWithSuspension(this.deps.db, accountId);
     const passkeyNames = rows.some((r) => r.type === 'passkey') ? await PasskeysMethod.names(this.deps.db, accountId) : [];
-    return { methods: rows.map((r) => ({ type: r.type, addedAt: r.added_at.toISOString() })), passkeyNames };
+    return { methods: rows.map((r) => ({ type: r.type, addedAt: r.added_at.toISOString(), suspended: r.suspended_at !== null })), passkeyNames };
+  }
+
+  /**
+   * After "this wasn't me" or a compromise report (recovery/service.ts), in the lock's
+   * transaction: every method set up in the last 24 hours is suspended (suspension.ts).
+   */
+  suspendRecent(trx: Kysely<DB>, accountId: string, meta: RequestMeta, reason: string): Promise<TwoStepType[]> {
+    return suspendRecent(trx, accountId, this.deps.clock.now(), meta, reason);
+  }
+
+  /**
+   * Lifts the suspension of one method (404 not_found when it is not suspended). The caller
+   * vouches for the actor: the member's routes require a fresh step-up; a support-desk
+   * helper checks the agent's role first. Audited (an agent as the actor) and e-mailed.
+   */
+  confirmSuspended(accountId: string, type: TwoStepType, actor: SuspensionActor): Promise<void> {
+    return confirmSuspended(this.deps, accountId, type, actor, LABELS[type]);
   }
 
   /**
@@ -193,6 +220,11 @@ async function removeDetails(trx: Transaction<DB>, accountId: string, type: TwoS
   else if (type === 'security_question') await SecurityQuestionMethod.remove(trx, accountId);
   else if (type === 'passkey') await PasskeysMethod.removeAll(trx, accountId);
 }
+
+const SUSPENDED_ADVICE: TwoStepOverview['recommendation'] = {
+  code: 'confirm_suspended',
+  message: 'Methods set up in the day before your account was locked are on hold. Confirm the ones you added yourself; remove any you do not recognise.',
+};
 
 /** One nudge at a time: turn 2SV on, then keep two methods, then refill backup codes. */
 function recommend(rows: MethodRow[], backupLeft: number | null): TwoStepOverview['recommendation'] {

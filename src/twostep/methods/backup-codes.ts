@@ -45,7 +45,7 @@ export class BackupCodesMethod {
         .insertInto('backup_codes')
         .values(list.map((code) => ({ account_id: accountId, code_hash: codeHash(secrets.tokenKey, accountId, normalizeBackupCode(code)!), created_at: now, used_at: null })))
         .execute();
-      const added = await addMethod(trx, accountId, 'backup_code', now);
+      const added = await addMethod(trx, accountId, 'backup_code', now, { replaced: true });
       const unusedBefore = voided.filter((r) => r.used_at === null).length;
       return {
         result: list,

@@ -75,7 +75,7 @@ export class SecurityQuestionMethod {
         .values({ account_id: accountId, question_id: input.question, answer_hash: answerHash, created_at: now, updated_at: now })
         .onConflict((oc) => oc.column('account_id').doUpdateSet({ question_id: input.question, answer_hash: answerHash, updated_at: now }))
         .execute();
-      await addMethod(trx, accountId, 'security_question', now);
+      await addMethod(trx, accountId, 'security_question', now, { replaced: true });
       return {
         result: undefined,
         change: {

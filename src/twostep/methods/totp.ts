@@ -82,7 +82,7 @@ export class TotpMethod {
         .returning('id')
         .executeTakeFirst();
       if (!confirmed) throw new AppError('not_found', { detail: 'This setup was already used. Start setting up the authenticator app again.' });
-      await addMethod(trx, accountId, 'totp', now);
+      await addMethod(trx, accountId, 'totp', now, { replaced: true });
       return {
         result: undefined,
         change: {
