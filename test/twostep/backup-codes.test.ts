@@ -33,7 +33,7 @@ describe('backup codes', () => {
     const view = await overview(t, member);
     expect(view.enabled).toBe(true);
     expect(view.backupCodes).toEqual({ remaining: 10, low: false });
-    expect(view.methods).toEqual([{ type: 'backup_code', addedAt: expect.any(String), remaining: 10 }]);
+    expect(view.methods).toEqual([{ type: 'backup_code', addedAt: expect.any(String), remaining: 10, suspended: false }]);
     expect(JSON.stringify(view)).not.toContain(codes[0]);
     expect((await changeMail(t, member)).body).toContain('Backup codes were created');
   });
