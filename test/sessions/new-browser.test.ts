@@ -139,6 +139,16 @@ describe('a sign-in from a browser the account has not used before', () => {
     expect(await newBrowserMails(member.email)).toHaveLength(1);
   });
 
+  it('sends one e-mail when two sign-ins from one new browser race (the database decides)', async () => {
+    const member = await signUp(t);
+    // A browser another account uses: its cookie is new to this one.
+    const elsewhere = await signUp(t);
+    const cookie = deviceCookieOf((await apiSignIn(elsewhere)).headers['set-cookie'])!.split(';')[0]!;
+    const both = await Promise.all([apiSignIn(member, { cookie }), apiSignIn(member, { cookie })]);
+    expect(both.map((r) => r.statusCode)).toEqual([200, 200]);
+    expect(await newBrowserMails(member.email)).toHaveLength(1);
+  });
+
   it('ignores a device cookie of the wrong shape (a new id is issued)', async () => {
     const member = await signUp(t);
     const res = await apiSignIn(member, { cookie: 'verity_device=<script>' });
