@@ -83,8 +83,8 @@ async function expectMail(mail: ParsedMail, to: string, subject: string, path: s
 }
 
 const tokenOf = (link: string) => decodeURIComponent(new URL(link).searchParams.get('token') ?? new URL(link).pathname.split('/').pop()!);
-const api = (method: 'POST' | 'GET', url: string, payload?: object, token?: string) =>
-  t.app.inject({ method, url, ...(payload ? { payload } : {}), headers: token ? auth(token) : {}, remoteAddress: randomIp() });
+const api = (method: 'POST' | 'GET', url: string, payload?: object, token?: string, cookie?: string) =>
+  t.app.inject({ method, url, ...(payload ? { payload } : {}), headers: { ...(token ? auth(token) : {}), ...(cookie ? { cookie } : {}) }, remoteAddress: randomIp() });
 
 describe('the recovery e-mails, from a real SMTP server', () => {
   it('forgot password, reset notice, not-me lock, compromise reports, e-mail change, its notice and revert', async () => {
@@ -98,8 +98,12 @@ describe('the recovery e-mails, from a real SMTP server', () => {
       password.current = newPassword;
       return expectMail(await nextMail(), member.email, 'Your Verity password was changed', '/recover/not-me/', "This wasn't me");
     };
+    // Like a browser, the client keeps the device cookie a sign-in sets, so it is a new browser once.
+    let device: string | undefined;
     const signIn = async () => {
-      const res = await api('POST', '/v1/sessions', { login: member.username, password: password.current });
+      const res = await api('POST', '/v1/sessions', { login: member.username, password: password.current }, undefined, device);
+      const set = [res.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('verity_device='));
+      if (set) device = set.split(';')[0];
       return { status: res.statusCode, token: res.statusCode === 200 ? (res.json().session.token as string) : '' };
     };
 
@@ -112,6 +116,8 @@ describe('the recovery e-mails, from a real SMTP server', () => {
     expect((await signIn()).status).toBe(423);
     await reset('second new passphrase for this test');
     expect((await signIn()).status).toBe(200);
+    // The sign-up's cookie was not kept: this client is a browser the account has not used.
+    await expectMail(await nextMail(), member.email, 'New sign-in to your Verity account from An app (lightMyRequest)', '/recover/not-me/', "This wasn't me");
 
     // 3. Compromise reports: anonymous ones send nothing (a stranger's address gets no mail);
     // a signed-in one locks and sends the same lock notice.
