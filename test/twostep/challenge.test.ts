@@ -117,6 +117,36 @@ describe('every two-step method passes one and the same challenge', () => {
     });
   });
 
+  it('every method, passkeys included, passes a step-up of the same mechanism too', async () => {
+    const member = await memberWithEverything();
+    const stepUpWith = async (method: string, answer: (id: string) => Promise<Record<string, unknown>>) => {
+      t.clock.advanceSeconds(10 * 60 + 30); // the last step-up is over, and a new TOTP step begins
+      const asked = await t.app.inject({ method: 'POST', url: '/v1/me/step-up', headers: auth(member.token) });
+      const { id, methods } = asked.json().challenge as { id: string; methods: Array<{ type: string }> };
+      expect(methods.map((m) => m.type)).toEqual(['email', 'totp', 'sms', 'voice', 'security_question', 'backup_code', 'passkey']);
+      const res = await t.app.inject({ method: 'POST', url: `/v1/challenges/${id}/verify`, headers: auth(member.token), payload: { method, ...(await answer(id)) } });
+      expect(res.statusCode, `${method}: ${res.body}`).toBe(200);
+      expect(res.json().elevatedUntil).toBe(new Date(t.clock.now().getTime() + 600_000).toISOString());
+    };
+    const sendAs = (id: string, method: string) => t.app.inject({ method: 'POST', url: `/v1/challenges/${id}/send`, headers: auth(member.token), payload: { method } });
+    await stepUpWith('totp', async () => ({ code: appCode(member.totpSecret) }));
+    await stepUpWith('sms', async (id) => {
+      expect((await sendAs(id, 'sms')).statusCode).toBe(202);
+      return { code: await codeTo(member.phone) };
+    });
+    await stepUpWith('voice', async (id) => {
+      expect((await sendAs(id, 'voice')).statusCode).toBe(202);
+      return { code: await codeTo(member.phone) };
+    });
+    await stepUpWith('email', async (id) => {
+      expect((await sendAs(id, 'email')).statusCode).toBe(202);
+      return { code: /code is (\d{6})/.exec((await lastMessage(t, member.email))!.body)![1] };
+    });
+    await stepUpWith('security_question', async () => ({ answer: 'rex' }));
+    await stepUpWith('backup_code', async () => ({ code: member.backupCodes[5] }));
+    await stepUpWith('passkey', async (id) => ({ response: member.authenticator.authenticate((await sendAs(id, 'passkey')).json().options) }));
+  });
+
   it('switching methods keeps one count of wrong tries, then any method still passes', async () => {
     const member = await memberWithEverything();
     const { id } = await openLogin(member);
