@@ -4,7 +4,8 @@ import type { Db } from '../../src/platform/db/database.js';
 /**
  * What may change although a request was refused, because recording the attempt is the point:
  * - `rate_limit_counters`: every request counts against its limits, refused ones most of all;
- * - `sessions.last_seen_at`: a signed-in request marks its session as seen, whatever it asked;
+ * - `sessions.last_seen_at` and `service_keys.last_used_at`: a signed-in request (or one with a
+ *   service key) marks its session or key as used, whatever it asked;
  * - audit entries that record a refusal: failed sign-ins and password checks, failed challenge
  *   answers, a phone number refused as in use (the audit log must show them, ASVS V7), and the
  *   challenge a step-up refusal opens (see the harness: that refusal hands the client a
@@ -13,7 +14,7 @@ import type { Db } from '../../src/platform/db/database.js';
  * are covered) must be exactly as it was.
  */
 const SKIP_TABLES = new Set(['rate_limit_counters', 'kysely_migration', 'kysely_migration_lock']);
-const SKIP_COLUMNS: Record<string, string[]> = { sessions: ['last_seen_at'] };
+const SKIP_COLUMNS: Record<string, string[]> = { sessions: ['last_seen_at'], service_keys: ['last_used_at'] };
 export const ATTEMPT_EVENTS = ['signin.failed', 'signin.many_failures', 'challenge.failed', 'challenge.opened', 'phone.in_use_refused'];
 const SKIP_ROWS: Record<string, string> = { audit_events: `WHERE event NOT IN (${ATTEMPT_EVENTS.map((e) => `'${e}'`).join(', ')})` };
 

@@ -37,8 +37,16 @@ interface Schema {
 }
 type OpenApi = { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> }; parameters?: Array<{ in: string; name: string }> }>> };
 
+/** Plausible values by field name, where the schema alone says little (a password, a phone). */
+const BY_NAME: Record<string, unknown> = {
+  email: 'fuzz.someone@example.com', login: 'fuzz.someone@example.com', password: 'correct horse battery staple', newPassword: 'another fine horse staple 42',
+  username: 'fuzzperson', fullName: 'Fuzz Person', country: 'PH', roles: ['freelancer'], phone: '+639171234567', code: '123456', name: 'fuzz',
+  subject: 'A subject', message: 'A message long enough to be one.', category: 'other', role: 'agent', answer: 'an answer of mine', question: 'Your first pet?',
+};
+
 /** A value the schema would take, so that a case can get past the fields it does not attack. */
-function sample(schema: Schema | undefined): unknown {
+function sample(schema: Schema | undefined, name = ''): unknown {
+  if (name in BY_NAME && (!schema?.enum || schema.enum.includes(BY_NAME[name]))) return BY_NAME[name];
   if (!schema) return 'x';
   if (schema.const !== undefined) return schema.const;
   if (schema.enum?.length) return schema.enum[0];
@@ -68,7 +76,7 @@ export async function operations(t: TestApp, routes: Array<readonly [string, str
         path: fastifyPath,
         api: true,
         params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
-        fields: Object.entries(schema?.properties ?? {}).map(([name, s]) => ({ name, sample: sample(s) })),
+        fields: Object.entries(schema?.properties ?? {}).map(([name, s]) => ({ name, sample: sample(s, name) })),
         query: (spec.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
       });
     }
@@ -90,7 +98,7 @@ async function formFields(visitor: Visitor, path: string): Promise<Operation['fi
     for (const m of page.body.matchAll(/name="([^"]+)"/g)) if (m[1] !== '_csrf') names.add(m[1]!);
   }
   if (!names.size) FORM_FIELDS.forEach((n) => names.add(n));
-  return [...names].map((name) => ({ name, sample: 'x' }));
+  return [...names].map((name) => ({ name, sample: typeof BY_NAME[name] === 'string' ? BY_NAME[name] : 'x' }));
 }
 
 export interface Credentials {
@@ -101,8 +109,19 @@ export interface Credentials {
 
 const paramValue = fc.oneof({ weight: 3, arbitrary: urlPiece }, { weight: 1, arbitrary: fc.constantFrom('00000000-0000-4000-8000-000000000000', 'agent', 'admin', 'x', '1') });
 
-/** A body: the operation's fields, each kept, left out or made hostile, plus stray keys. */
-function fieldsBody(op: Operation) {
+/**
+ * A body: the operation's fields, each kept, left out or made hostile, plus stray keys; or
+ * (half the time) every field plausible but one, so the case gets past validation of the rest.
+ */
+function fieldsBody(op: Operation): fc.Arbitrary<Array<[string, unknown]>> {
+  const plausible = op.fields.map((f) => [f.name, f.sample] as [string, unknown]);
+  const oneHostile = fc.tuple(fc.nat({ max: Math.max(0, op.fields.length - 1) }), fc.option(hostileValue, { freq: 6 })).map(([i, v]) =>
+    plausible.flatMap(([k, s], j) => (j !== i ? [[k, s] as [string, unknown]] : v === null ? [] : [[k, v] as [string, unknown]])),
+  );
+  return fc.oneof(mixedBody(op), oneHostile);
+}
+
+function mixedBody(op: Operation) {
   const fields = fc.tuple(
     ...op.fields.map((f) => fc.oneof({ weight: 2, arbitrary: fc.constant({ keep: f.sample }) }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: hostileValue.map((v) => ({ keep: v })) }).map((v) => [f.name, v] as const)),
   );
