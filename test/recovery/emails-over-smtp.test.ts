@@ -51,13 +51,19 @@ afterAll(async () => {
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
 });
 
-/** Runs the jobs and the outbox, then takes the one new e-mail the SMTP server got. */
-async function nextMail(): Promise<ParsedMail> {
-  const before = received.length;
+let read = 0;
+/**
+ * Runs the jobs and the outbox, then takes the one e-mail with this subject among those the
+ * SMTP server got since the last look (other notices, such as a new sign-in's, may come too).
+ */
+async function nextMail(subject: string): Promise<ParsedMail> {
   await t.app.verity.jobs.drain();
   await t.app.verity.outbox.drain();
-  expect(received.length - before, 'exactly one new e-mail').toBe(1);
-  return received[received.length - 1]!;
+  const fresh = received.slice(read);
+  read = received.length;
+  const matching = fresh.filter((m) => m.subject === subject);
+  expect(matching, `one new "${subject}" e-mail among: ${fresh.map((m) => m.subject).join(' | ')}`).toHaveLength(1);
+  return matching[0]!;
 }
 
 /** The links of a mail: the text part and the HTML part must carry the same ones. */
@@ -89,14 +95,14 @@ const api = (method: 'POST' | 'GET', url: string, payload?: object, token?: stri
 describe('the recovery e-mails, from a real SMTP server', () => {
   it('forgot password, reset notice, not-me lock, compromise reports, e-mail change, its notice and revert', async () => {
     const member = await signUp(t);
-    await nextMail(); // the sign-up's address check
+    await nextMail('Confirm your e-mail address for Verity'); // the sign-up's address check
     const password = { current: member.password };
     const reset = async (newPassword: string) => {
       expect((await api('POST', '/v1/recovery/password', { login: member.username })).statusCode).toBe(202);
-      const link = await expectMail(await nextMail(), member.email, 'Reset your Verity password', '/recover/password/', 'Choose a new password');
+      const link = await expectMail(await nextMail('Reset your Verity password'), member.email, 'Reset your Verity password', '/recover/password/', 'Choose a new password');
       expect((await api('POST', `/v1/recovery/password/${tokenOf(link)}`, { newPassword })).statusCode).toBe(200);
       password.current = newPassword;
-      return expectMail(await nextMail(), member.email, 'Your Verity password was changed', '/recover/not-me/', "This wasn't me");
+      return expectMail(await nextMail('Your Verity password was changed'), member.email, 'Your Verity password was changed', '/recover/not-me/', "This wasn't me");
     };
     // Like a browser, the client keeps the device cookie a sign-in sets, so it is a new browser once.
     let device: string | undefined;
@@ -111,8 +117,7 @@ describe('the recovery e-mails, from a real SMTP server', () => {
     const notMe = await reset('first new passphrase for this test');
     // 2. "This wasn't me" from that notice: the lock, and its notice saying how to get back in.
     expect((await api('POST', `/v1/recovery/not-me/${tokenOf(notMe)}`)).statusCode).toBe(200);
-    const locked = await nextMail();
-    await expectMail(locked, member.email, 'Your Verity account is locked for your protection', '/recover/password', 'Forgot your password?');
+    await expectMail(await nextMail('Your Verity account is locked for your protection'), member.email, 'Your Verity account is locked for your protection', '/recover/password', 'Forgot your password?');
     expect((await signIn()).status).toBe(423);
     await reset('second new passphrase for this test');
     expect((await signIn()).status).toBe(200);
@@ -126,7 +131,7 @@ describe('the recovery e-mails, from a real SMTP server', () => {
     expect(received.filter((m) => m.subject && m.text?.includes('worried@example.org'))).toEqual([]);
     expect(received.some((m) => !Array.isArray(m.to) && m.to?.text.includes('worried@example.org'))).toBe(false);
     expect((await api('POST', '/v1/me/compromised', { details: 'Not me' }, (await signIn()).token)).statusCode).toBe(202);
-    await expectMail(await nextMail(), member.email, 'Your Verity account is locked for your protection', '/recover/password', 'Forgot your password?');
+    await expectMail(await nextMail('Your Verity account is locked for your protection'), member.email, 'Your Verity account is locked for your protection', '/recover/password', 'Forgot your password?');
     await reset('third new passphrase for this test');
 
     // 4. E-mail change: the confirm link to the new address, then the old address is told.
@@ -134,15 +139,15 @@ describe('the recovery e-mails, from a real SMTP server', () => {
     await stepUp(t, { token: session, password: password.current });
     const fresh = `moved-${member.username}@example.net`;
     expect((await api('POST', '/v1/me/email', { email: fresh }, session)).statusCode).toBe(202);
-    const confirm = await expectMail(await nextMail(), fresh, 'Confirm your new e-mail address for Verity', '/account/email/confirm', 'Confirm your new e-mail address');
+    const confirm = await expectMail(await nextMail('Confirm your new e-mail address for Verity'), fresh, 'Confirm your new e-mail address for Verity', '/account/email/confirm', 'Confirm your new e-mail address');
     expect((await api('POST', '/v1/accounts/email-change', { token: tokenOf(confirm) })).statusCode).toBe(200);
-    const told = await nextMail();
+    const told = await nextMail('The e-mail address of your Verity account was changed');
     const revert = await expectMail(told, member.email, 'The e-mail address of your Verity account was changed', '/recover/not-me/', "This wasn't me");
     expect(told.text).toContain(fresh);
 
     // 5. The revert: the old address is back, and the lock notice goes to it, not to the new one.
     expect((await api('POST', `/v1/recovery/not-me/${tokenOf(revert)}`)).statusCode).toBe(200);
-    await expectMail(await nextMail(), member.email, 'Your Verity account is locked for your protection', '/recover/password', 'Forgot your password?');
+    await expectMail(await nextMail('Your Verity account is locked for your protection'), member.email, 'Your Verity account is locked for your protection', '/recover/password', 'Forgot your password?');
     const row = await t.db.selectFrom('accounts').select(['email', 'status']).where('id', '=', member.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ email: member.email, status: 'locked' });
     await reset('fourth new passphrase for this test');
