@@ -122,7 +122,7 @@ describe('the recovery e-mails, from a real SMTP server', () => {
     await reset('second new passphrase for this test');
     expect((await signIn()).status).toBe(200);
     // The sign-up's cookie was not kept: this client is a browser the account has not used.
-    await expectMail(await nextMail(), member.email, 'New sign-in to your Verity account from An app (lightMyRequest)', '/recover/not-me/', "This wasn't me");
+    await expectMail(await nextMail('New sign-in to your Verity account from An app (lightMyRequest)'), member.email, 'New sign-in to your Verity account from An app (lightMyRequest)', '/recover/not-me/', "This wasn't me");
 
     // 3. Compromise reports: anonymous ones send nothing (a stranger's address gets no mail);
     // a signed-in one locks and sends the same lock notice.
