@@ -1,8 +1,14 @@
 /**
  * Verity benchmark.
  *
- *   npm run bench                                                    # PGlite (in memory)
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench  # PGlite, then PostgreSQL
+ *   npm run bench                                   # load scenarios (autocannon), PGlite and PostgreSQL
+ *   npm run bench -- read gate --duration 5         # chosen scenarios, 5 s each (see BENCHMARKS.md)
+ *   npm run bench -- inject                         # the in-process figures (a)–(f) below
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench -- inject  # …on both databases
+ *
+ * The load scenarios (bench/load-main.ts) run the built server as a separate process and
+ * measure it over loopback against a bare node:http floor and a bare argon2id ceiling. The
+ * rest of this file is the in-process set:
  *
  * With DATABASE_URL it creates its own database (verity_bench_<random>) on that server and
  * drops it at the end; the database named in the URL is only used to connect. It takes
@@ -49,6 +55,7 @@ import { deriveSecrets } from '../src/platform/secrets.js';
 import { HandoffProbe, ms, perSecond, rssMb, throughput, timeEach, type Sample } from './measure.js';
 import { benchGaps, gapCells } from './gaps.js';
 import { benchStart } from './start.js';
+import { runLoad } from './load-main.js';
 
 const SECRET = 'bench-secret-key-that-is-long-enough-0123456789';
 const PASSWORD = 'correct horse battery staple';
@@ -220,6 +227,7 @@ async function main(): Promise<void> {
     print(rows);
     return;
   }
+  if (process.argv[2] !== 'gaps' && process.argv[2] !== 'inject') return runLoad(process.argv.slice(2));
   const only = process.argv[2] === 'gaps' ? 'gaps' : undefined;
   const memory: string[] = [`start ${rssMb().toFixed(0)} MB`];
 
