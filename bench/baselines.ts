@@ -14,6 +14,7 @@ import { startBare, withRssPeak } from './proc.js';
 export async function bareFloor(body: string, o: Options): Promise<Figure> {
   const bare = await startBare(body);
   try {
+    await autocannon({ url: bare.base, duration: 1, connections: o.connections });
     const { result, peakMb } = await withRssPeak(bare.child.pid, () => autocannon({ url: bare.base, duration: o.duration, connections: o.connections }));
     return {
       db: '-',

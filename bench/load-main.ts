@@ -64,34 +64,42 @@ export async function runLoad(argv: string[]): Promise<void> {
   const args = parseLoadArgs(argv);
   const began = performance.now();
   const load = [loadavg().map((l) => l.toFixed(1)).join(' ')];
-  const figures: Figure[] = [];
+  const rows: Row[] = [];
+  const lines: string[] = [];
   let body = '';
   const env = { SECRET_KEY: SECRET };
   for (const db of args.dbs) {
     console.error(`${db}: ${args.scenarios.join(', ')}`);
-    const got = db === 'pglite'
+    const figures = db === 'pglite'
       ? await loadOn(db, env, args.scenarios, args, (b) => (body ||= b))
       : await withFreshPostgres((url) => loadOn(db, { ...env, DATABASE_URL: url }, args.scenarios, args, (b) => (body ||= b)));
-    figures.push(...got);
+    // The baselines right after each database's scenarios: on a shared machine the load drifts.
+    console.error(`${db}: baselines`);
+    const floor = { ...(await bareFloor(body, args)), db };
+    const argon = { ...(await argonCeiling(args.duration)), db };
+    rows.push(...table([floor, argon, ...figures], floor, argon));
+    lines.push(...targets(figures, floor, argon));
   }
-  console.error('baselines');
-  const floor = await bareFloor(body, args);
-  const argon = await argonCeiling(args.duration);
   load.push(loadavg().map((l) => l.toFixed(1)).join(' '));
   console.log('');
-  print([floor, argon, ...figures], floor, argon);
+  print(rows);
   console.log('');
-  for (const line of targets(figures, floor, argon)) console.log(line);
+  console.log('targets (issue 15):');
+  for (const line of lines) console.log(line);
   console.log('');
   console.log(`${args.duration} s per timed scenario, ${args.connections} connections, pool ${args.pool}; load average at start ${load[0]}, at end ${load[1]}`);
   console.log(`took ${((performance.now() - began) / 1000).toFixed(0)} s (Node ${process.version}, ${process.platform}/${process.arch})`);
 }
 
+type Row = string[];
+
 const fixed = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '');
 
-function print(rows: Figure[], floor: Figure, argon: Figure): void {
-  const header = ['db', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'n', 'unexpected', '÷ floor', '÷ argon2', 'note'];
-  const cells = rows.map((f) => [
+const HEADER = ['db', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'n', 'unexpected', '÷ floor', '÷ argon2', 'note'];
+
+/** One database's rows as text cells, ratios against that database's baselines. */
+function table(rows: Figure[], floor: Figure, argon: Figure): Row[] {
+  return rows.map((f) => [
     f.db,
     f.scenario,
     fixed(f.rps),
@@ -104,6 +112,10 @@ function print(rows: Figure[], floor: Figure, argon: Figure): void {
     f.scenario.startsWith('sign-in') ? `${(f.rps / argon.rps * 100).toFixed(0)}%` : '',
     f.note ?? '',
   ]);
+}
+
+function print(cells: Row[]): void {
+  const header = HEADER;
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   console.log(line(header));
@@ -113,7 +125,7 @@ function print(rows: Figure[], floor: Figure, argon: Figure): void {
 
 /** The issue's targets, each said plainly as met or missed, with the measured figure. */
 function targets(figures: Figure[], floor: Figure, argon: Figure): string[] {
-  const out = ['targets (issue 15):'];
+  const out: string[] = [];
   const say = (ok: boolean, text: string) => out.push(`  ${ok ? 'met   ' : 'MISSED'} ${text}`);
   for (const f of figures) {
     const share = f.rps / floor.rps;

@@ -37,6 +37,8 @@ export interface Figure {
 type Request = autocannon.Request;
 
 async function cannon(options: autocannon.Options, expected: number): Promise<Omit<Figure, 'db' | 'scenario' | 'rssMb'>> {
+  // A timed scenario is warmed up for a second first (JIT, pools, the database's caches).
+  if (options.duration && !options.overallRate) await autocannon({ ...options, duration: 1 });
   let bad = 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (error, done) => (error ? reject(error as Error) : resolve(done)));
