@@ -139,7 +139,7 @@ export class ChallengeService {
     }
     await refund();
     // A lock ends through the reset, and with 2SV on the reset needs this very challenge.
-    if (account.status === 'locked' && challenge.purpose !== 'recovery') throw new AppError('account_locked', { detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.' });
+    if (account.status === 'locked' && challenge.purpose !== 'recovery') throw new AppError('account_locked', { detail: 'This account is locked for your protection. To get back in, reset your password: ask for a link under \u201cForgot password?\u201d and follow the one we e-mail you. If you can\u2019t reach that e-mail, contact support.' });
 
     const passed = await db.transaction().execute(async (trx) => {
       const now = clock.now();

@@ -33,7 +33,8 @@ const steps: Record<AnyReason, Omit<Step, 'reason'>> = {
   two_step_required: { label: 'Turn on two-step verification', href: '/account/security#two-step' },
   // A step-up lasts minutes: payments ask for it again each time, which the security page explains.
   step_up_required: { label: "Confirm it's you with two-step verification", href: '/account/security#two-step' },
-  account_locked: { label: 'Your account is locked: contact support to unlock it', href: '/support/contact' },
+  // Every lock a member meets (not-me, a compromise report, an agent's) ends with a reset by the e-mailed link.
+  account_locked: { label: 'Your account is locked for your protection: reset your password by e-mail to get back in', href: '/recover/password' },
   account_closed: { label: 'This account is closed', href: null },
 };
 

@@ -136,7 +136,7 @@ export class SessionService {
       metrics.signIns.inc({ outcome: 'locked' });
       await recordAudit(db, clock.now(), { event: 'signin.failed', accountId: account.id, meta, details: { reason: 'account_locked' } });
       throw new AppError('account_locked', {
-        detail: 'This account is locked for your protection. Reset your password or contact support to unlock it.',
+        detail: 'This account is locked for your protection. To get back in, reset your password: ask for a link under \u201cForgot password?\u201d and follow the one we e-mail you. If you can\u2019t reach that e-mail, contact support.',
       });
     }
     await this.lock.succeeded(hold);
