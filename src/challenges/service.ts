@@ -198,7 +198,11 @@ export class ChallengeService {
 }
 
 /** Where a member with no usable method can go: support checks who they are (see docs/RULES.md). */
-export const NO_METHOD_HELP = [{ rel: 'contact_support', href: '/support/contact', title: 'Contact support' }] as const;
+// With no method left, a person checks who you are: the security reset (reviewed, then a waiting period) or a ticket.
+export const NO_METHOD_HELP = [
+  { rel: 'security_reset', href: '/recover/security-reset', title: 'Reset your security information' },
+  { rel: 'contact_support', href: '/support/contact', title: 'Contact support' },
+] as const;
 
 function noUsableMethod(): AppError {
   return new AppError('no_usable_method', { extra: { recovery: NO_METHOD_HELP.map((link) => ({ ...link })) } });

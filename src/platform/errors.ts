@@ -28,7 +28,7 @@ export const catalogue = {
   reset_no_account: [409, 'No account to reset', 'No account has the login in this request: deny it, or ask the requester for more information.'],
   reset_not_waiting: [409, 'Nothing to add now', 'This request is not waiting for more information from you.'],
   last_two_step_method: [409, 'Last two-step method', 'Add another two-step verification method before removing this one.'],
-  no_usable_method: [409, 'No way to confirm it is you', 'None of your two-step verification methods can be used now. Contact support: they can check who you are and help you back in.'],
+  no_usable_method: [409, 'No way to confirm it is you', 'None of your two-step verification methods can be used now. Ask us to reset your security information, or contact support: a person checks who you are and helps you back in.'],
   last_admin: [409, 'Last administrator', 'Make another account an administrator first: the last administrator cannot give up the role or close their account.'],
   phone_verification_required: [409, 'Phone not verified', 'Verify your phone number first.'],
   answer_reset_needs_other_step: [409, 'Use another method', 'Your reset link came to this same inbox, so the inbox cannot also stand in for your second step: anyone who got into your e-mail could take the account. Try another method, or ask us to reset your security information.'],

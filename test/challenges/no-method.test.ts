@@ -33,8 +33,11 @@ describe('an account with 2SV on and no method it can use', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(problem(res)).toMatchObject({
       code: 'no_usable_method',
-      detail: expect.stringContaining('Contact support'),
-      recovery: [{ rel: 'contact_support', href: '/support/contact', title: 'Contact support' }],
+      detail: expect.stringContaining('contact support'),
+      recovery: [
+        { rel: 'security_reset', href: '/recover/security-reset', title: 'Reset your security information' },
+        { rel: 'contact_support', href: '/support/contact', title: 'Contact support' },
+      ],
     });
     // The right password alone still opens nothing.
     expect(res.json().session).toBeUndefined();
