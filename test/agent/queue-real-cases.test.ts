@@ -40,6 +40,13 @@ describe('the queue with real tickets, resets and compromise reports', () => {
     const links = [...page.body.matchAll(/data-testid="queue-row"[^>]*>\s*<td><a href="([^"]+)"/g)].map((m) => m[1]!);
     expect(links).toEqual([`/agent/cases/${ids.compromised}`, `/agent/tickets/${ids.ticket}`, `/agent/security-resets/${ids.reset}`]);
     for (const link of links) expect((await desk.get(link)).statusCode, link).toBe(200);
+    // A ticket's and a reset's own pages lead to the case's assignment and internal notes.
+    for (const link of links.slice(1)) {
+      const id = link.split('/').pop()!;
+      const body = (await desk.get(link)).body;
+      expect(body, link).toContain(`href="/agent/cases/${id}"`);
+      expect((await desk.get(`/agent/cases/${id}`)).statusCode).toBe(200);
+    }
   });
 
   it('assigns and notes a ticket and a reset like any case, and leaves their status to their own pages', async () => {
