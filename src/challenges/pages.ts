@@ -98,7 +98,9 @@ export const challengePages: FastifyPluginAsync<{ challenges: ChallengeService }
     try {
       const step = await stepData(request, typeof query.method === 'string' ? query.method : undefined);
       const flash = query.sent === '1' ? 'We sent a new code.' : undefined;
-      return renderPage(request, reply, 'login-verify', { title: 'Confirm it is you', values: { next }, ...step, flash });
+      // A code is on its way only if asked for, or sent at sign-in because it was the only way.
+      const codeSent = query.sent === '1' || (step.chosen.sends && step.others.length === 0);
+      return renderPage(request, reply, 'login-verify', { title: 'Confirm it is you', values: { next }, ...step, flash, codeSent });
     } catch (error) {
       if (error instanceof AppError && error.code === 'challenge_expired') return expiredPage(request, reply, next);
       throw error;

@@ -56,9 +56,12 @@ async function atMethod(member: Member, label: string): Promise<Page> {
   return page;
 }
 
-/** Asks for a code on a sending method; the page comes back with the code form. */
+/** Asks for a code on a sending method (none is sent before); the page comes back with the code form. */
 async function sendCode(page: Page): Promise<void> {
-  await page.getByRole('button', { name: /^Send a (new )?code$/ }).click();
+  // Nothing is sent until asked: the page must not claim a code is on its way.
+  expect(await page.locator('main').textContent()).toMatch(/We will send a code/);
+  expect(await page.getByLabel('Code', { exact: true }).count()).toBe(0);
+  await page.getByRole('button', { name: 'Send a code', exact: true }).click();
   await page.waitForURL((url) => url.searchParams.get('sent') === '1');
   await page.getByLabel('Code', { exact: true }).waitFor();
   await expectAccessible(page);
