@@ -68,6 +68,8 @@ describe('what is recorded', () => {
     expect(events.map((e) => e.event)).toEqual([
       'account.created',
       'signin.failed',
+      // No device cookie was sent back, so this sign-in is from a browser the account has not used.
+      'signin.new_browser',
       'signin.succeeded',
       'session.revoked',
       'account.roles_changed',
@@ -77,11 +79,12 @@ describe('what is recorded', () => {
       expect(e.ip).toBe(ip);
       expect(e.user_agent).toBe(UA);
       expect(e.account_id).toBe(id);
-      expect(e.created_at.getTime()).toBe(start + i * 1000);
+      // The new-browser notice is written with the session it reports, in the same second.
+      expect(e.created_at.getTime()).toBe(start + [0, 1, 2, 2, 3, 4, 5][i]! * 1000);
     });
     expect(events[1]!.details).toEqual({ reason: 'wrong_password' });
-    expect(events[3]!.details).toEqual({ sessionId: other.id });
-    expect(events[4]!.details).toEqual({ from: ['freelancer'], to: ['client'] });
+    expect(events[4]!.details).toEqual({ sessionId: other.id });
+    expect(events[5]!.details).toEqual({ from: ['freelancer'], to: ['client'] });
   });
 
   it('records a failed sign-in for an unknown login without an account, but with the address', async () => {
