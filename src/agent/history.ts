@@ -83,6 +83,8 @@ export interface TwoStepEntry {
   names?: string[];
   /** Backup codes: how many are left (never the codes). */
   remaining?: number;
+  /** Held back after a lock for compromise until the member or an agent confirms it. */
+  suspended: boolean;
 }
 
 export function twoStepEntries(overview: TwoStepOverview): { enabled: boolean; methods: TwoStepEntry[] } {
@@ -93,6 +95,7 @@ export function twoStepEntries(overview: TwoStepOverview): { enabled: boolean; m
       addedAt: m.addedAt,
       ...(m.type === 'passkey' ? { names: overview.passkeys.map((p) => p.name) } : {}),
       ...(m.remaining !== undefined ? { remaining: m.remaining } : {}),
+      suspended: m.suspended,
     })),
   };
 }

@@ -8,6 +8,9 @@ import { queueFilter } from './filter.js';
 import { AssignBody, CaseStatusBody, FILTER_CHOICES, NoteBody, QueueQuery, ReasonBody } from './schemas.js';
 import { CASE_PAGES, type AgentService } from './service.js';
 import { words } from './words.js';
+import { Value } from 'typebox/value';
+import { AppError } from '../platform/errors.js';
+import { TypeSchema } from '../twostep/schemas.js';
 
 const caseDone: Record<string, string> = {
   assigned: 'Assignment saved.',
@@ -18,6 +21,7 @@ const caseDone: Record<string, string> = {
 const accountDone: Record<string, string> = {
   locked: 'The account is locked: every session has ended and sign-in is refused.',
   unlocked: 'The account is unlocked.',
+  confirmed: 'The two-step method is confirmed and usable again. The member was told by e-mail.',
 };
 
 /** /agent: the queue, case pages and account pages, as forms that work without JavaScript. */
@@ -99,6 +103,20 @@ export const agentPages: FastifyPluginAsync<{ agent: AgentService }> = async (ap
   }
 
   app.get('/agent/accounts/:id', staff, async (request, reply) => showAccount(request, reply, (request.params as { id: string }).id));
+
+  app.post('/agent/accounts/:id/two-step/:type/confirm', staffPost, async (request, reply) => {
+    const { id, type } = request.params as { id: string; type: string };
+    try {
+      if (!Value.Check(TypeSchema, type)) throw new AppError('not_found');
+      const { reason } = parseForm(request, ReasonBody);
+      await agent.confirmTwoStep(id, type, reason, agentId(request), requestMeta(request));
+      return reply.redirect(`/agent/accounts/${encodeURIComponent(id)}?done=confirmed`, 303);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.status >= 500 || appError.code === 'not_found') throw error;
+      return showAccount(request, reply, id, formErrors(appError), appError.status);
+    }
+  });
 
   for (const [action, key] of [['lock', 'locked'], ['unlock', 'unlocked']] as const) {
     app.post(`/agent/accounts/:id/${action}`, staffPost, async (request, reply) => {

@@ -10,12 +10,14 @@ import {
   CaseParams,
   CaseSchema,
   CaseStatusBody,
+  ConfirmResultSchema,
   LockResultSchema,
   NoteBody,
   NoteSchema,
   QueueItemSchema,
   QueueQuery,
   ReasonBody,
+  TwoStepParams,
 } from './schemas.js';
 import type { AgentService } from './service.js';
 
@@ -102,6 +104,19 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ agent: AgentService }> = a
       response: { 200: LockResultSchema, ...problems(400, 401, 403, 404) },
     },
   }, async (request) => agent.lock(request.params.id, request.body.reason, agentId(request), requestMeta(request)));
+
+  app.post('/agent/accounts/:id/two-step/:type/confirm', {
+    ...staff,
+    schema: {
+      tags,
+      summary: 'Confirm a two-step method suspended by a compromise lock, after checking with the member that it is theirs',
+      description: 'The member is told by e-mail. 404 not_found when the method is not suspended.',
+      security,
+      params: TwoStepParams,
+      body: ReasonBody,
+      response: { 200: ConfirmResultSchema, ...problems(400, 401, 403, 404) },
+    },
+  }, async (request) => agent.confirmTwoStep(request.params.id, request.params.type, request.body.reason, agentId(request), requestMeta(request)));
 
   app.post('/agent/accounts/:id/unlock', {
     ...staff,

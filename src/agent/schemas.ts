@@ -1,3 +1,4 @@
+import { TypeSchema } from '../twostep/schemas.js';
 import { Type } from 'typebox';
 import { IsoTime, Strict } from '../platform/web/schemas.js';
 import { CASE_KINDS, CASE_PRIORITIES, CASE_STATUSES } from '../support/queue.js';
@@ -87,4 +88,9 @@ export const AccountHistorySchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const TwoStepParams = Type.Object({
+  id: Type.String({ maxLength: 64 }),
+  type: TypeSchema,
+});
+export const ConfirmResultSchema = Type.Object({ status: Type.Literal('confirmed') });
 export const LockResultSchema = Type.Object({ status: Type.String({ description: 'The account status now: active, locked or closed' }) });

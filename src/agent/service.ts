@@ -6,7 +6,7 @@ import { auditOf, recordAudit, type RequestMeta } from '../platform/audit.js';
 import { addSeconds, type Clock } from '../platform/clock.js';
 import type { Db } from '../platform/db/database.js';
 import type { Kysely } from 'kysely';
-import type { CaseStatus, DB } from '../platform/db/schema.js';
+import type { CaseStatus, DB, TwoStepType } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { SessionService } from '../sessions/service.js';
@@ -207,6 +207,19 @@ export class AgentService {
       return account.status;
     });
     return { status };
+  }
+
+  /**
+   * Lifts the suspension that a compromise lock put on a recently added 2SV method, once the
+   * agent has checked with the member that the method is theirs (issue 13: "until an agent or
+   * the member confirms them"). The twostep domain audits it with the agent as actor and
+   * e-mails the member; the reason is kept here.
+   */
+  async confirmTwoStep(accountId: string, type: TwoStepType, reason: string, agentId: string, meta: RequestMeta): Promise<{ status: 'confirmed' }> {
+    await this.deps.accounts.get(accountId);
+    await this.deps.twoStep.confirmSuspended(accountId, type, { kind: 'agent', agentId, meta });
+    await recordAudit(this.deps.db, this.deps.clock.now(), { event: 'agent.two_step_confirmed', accountId, actorId: agentId, meta, details: { type, reason } });
+    return { status: 'confirmed' };
   }
 
   /** Staff members a case can be given to. */
