@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const app = await buildApp({
     config,
     db: database.db,
+    changes: database.changes,
     clock: systemClock,
     random: secureRandom,
     secrets: deriveSecrets(loadSecretKey(config)),

@@ -8,6 +8,7 @@ import type { Db } from '../platform/db/database.js';
 import type { StaffRole } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
+import { SERVICE_KEYS_BUCKET, type MemberCache } from '../platform/member-cache.js';
 import { removeStaffRole } from './queries.js';
 
 export const SETUP_TOKEN_FILE = 'admin-setup-token';
@@ -33,10 +34,11 @@ export class AdminService {
   /** Where prepareSetupToken wrote the token, so a successful setup can remove the dead secret. */
   private setupTokenFile: string | undefined;
 
-  constructor(private readonly deps: { db: Db; clock: Clock; random: Random; limiter: RateLimiter }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; random: Random; limiter: RateLimiter; cache: MemberCache }) {}
 
+  /** Checked on every staff request, so kept in the member cache (a role change empties it). */
   async staffRoles(accountId: string): Promise<string[]> {
-    return staffRolesOf(this.deps.db, accountId);
+    return this.deps.cache.remember(accountId, 'staff_roles', () => staffRolesOf(this.deps.db, accountId));
   }
 
   async adminExists(): Promise<boolean> {
@@ -167,19 +169,27 @@ export class AdminService {
 
   async authenticateServiceKey(key: string): Promise<{ id: string; name: string } | null> {
     if (!key.startsWith('vk_') || key.length > 100) return null;
-    const row = await this.deps.db
-      .selectFrom('service_keys')
-      .select(['id', 'name', 'last_used_at'])
-      .where('key_hash', '=', sha256Hex(key))
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const { db, cache } = this.deps;
+    const keyHash = sha256Hex(key);
+    // Every gate check comes with a key: memory holds the live ones (a revocation empties it).
+    const row = await cache.rememberByKey(keyHash, async () => {
+      const found = await db
+        .selectFrom('service_keys')
+        .select(['id', 'name', 'last_used_at'])
+        .where('key_hash', '=', keyHash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return found ? { accountId: SERVICE_KEYS_BUCKET, value: found } : null;
+    });
     if (!row) return null;
     const now = this.deps.clock.now();
     if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
-      await this.deps.db.updateTable('service_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      await db.updateTable('service_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      cache.update(SERVICE_KEYS_BUCKET, keyHash, { ...row, last_used_at: now });
     }
     return { id: row.id, name: row.name };
   }
+
 
   async accountExists(accountId: string): Promise<boolean> {
     return !!(await findAccountById(this.deps.db, accountId));
