@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       passwordMethod((account, password, meta) => sessions.confirmPassword(account, password, meta)),
     ],
   });
-  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
+  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter, tokenKey: deps.secrets.tokenKey });
   const phone = new PhoneService({
     db: deps.db,
     clock: deps.clock,
