@@ -134,7 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       passwordMethod((account, password, meta) => sessions.confirmPassword(account, password, meta)),
     ],
   });
-  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter, cache });
+  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter, tokenKey: deps.secrets.tokenKey, cache });
   const phone = new PhoneService({
     db: deps.db,
     clock: deps.clock,

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   let counterStore: CounterStore = new DbCounterStore(database.db);
   if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-    counterStore = new RedisCounterStore(redis);
+    counterStore = new RedisCounterStore(redis, `${config.redisKeyPrefix}rl:`);
   }
 
   let transports;

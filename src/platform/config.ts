@@ -13,6 +13,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Put before every Redis key (REDIS_KEY_PREFIX), so services or test runs sharing one Redis keep apart. */
+  readonly redisKeyPrefix: string;
   readonly production: boolean;
   readonly emailTransport: 'outbox' | 'smtp';
   readonly smtpUrl: string | undefined;
@@ -160,6 +162,14 @@ function headerName(env: Env, name: string, fallback: string): string {
   return raw.toLowerCase();
 }
 
+/** A Redis key prefix: printable ASCII without spaces, at most 100 characters; `verity:` by default. */
+function redisKeyPrefix(env: Env, name: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 'verity:';
+  if (!/^[!-~]{1,100}$/.test(raw)) throw new ConfigError(name, `must be 1 to 100 printable characters without spaces, like verity: (got "${raw.slice(0, 100)}")`);
+  return raw;
+}
+
 /** proxy-addr's names for address ranges, accepted as they are. */
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -263,6 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.DATA_DIR || './data'),
     databaseUrl,
     redisUrl,
+    redisKeyPrefix: redisKeyPrefix(env, 'REDIS_KEY_PREFIX'),
     production,
     emailTransport,
     smtpUrl,
