@@ -236,6 +236,11 @@ describe.skipIf(!onPostgres)('two processes on one database and one Redis', () =
       expect(await refusedWithin(b, last)).toBeLessThan(1000);
       // The session that made the change goes on, on both.
       expect((await call(b, 'GET', '/v1/me', { token: keep })).status).toBe(200);
+      // B serves signed-in reads from memory (so each refusal above emptied what it held).
+      expect((await call(b, 'GET', '/v1/me', { token: keep })).status).toBe(200);
+      const metrics = (await call(b, 'GET', '/metrics')).text;
+      expect(metrics).toMatch(/^verity_change_feed_up 1$/m);
+      expect(Number(/^verity_member_cache_lookups_total\{result="hit"\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
     });
   });
 
