@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingMessage, Transport } from '../../src/platform/messaging/transport.js';
-import { firstAdmin } from '../admin/admin.js';
 import { auth, createTestApp, randomIp, stepUp, uniqueUser, type SignedUp, type TestApp } from '../helpers/app.js';
 import { phMobile } from '../phone/helpers.js';
 import { appCode } from '../twostep/helpers.js';
