@@ -90,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = deps.metrics ?? createMetrics();
   const limiter = new RateLimiter(deps.counterStore, deps.clock, deps.config.rateLimit);
+  limiter.onExceeded = (policy) => metrics.rateLimited.inc({ policy });
   const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics, deps.secrets.outboxKey);
   const sessions = new SessionService({
     db: deps.db,

@@ -43,6 +43,12 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60],
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'verity_rate_limit_exceeded_total',
+      help: 'Hits past a rate limit or cap, by policy (src/platform/ratelimit.ts): a refused request, a sign-in lock, a code not sent',
+      labelNames: ['policy'] as const,
+      registers: [registry],
+    }),
   };
 }
 
