@@ -94,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = deps.metrics ?? createMetrics();
   const limiter = new RateLimiter(deps.counterStore, deps.clock, deps.config.rateLimit);
+  limiter.onExceeded = (policy) => metrics.rateLimited.inc({ policy });
   const cache = new MemberCache(deps.changes, {
     onLookup: (result) => metrics.memberCacheLookups.inc({ result }),
     onState: (up) => {

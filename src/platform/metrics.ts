@@ -54,6 +54,12 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       help: '1 while this process hears committed changes (LISTEN/NOTIFY) and may serve members from memory, else 0',
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'verity_rate_limit_exceeded_total',
+      help: 'Hits past a rate limit or cap, by policy (src/platform/ratelimit.ts): a refused request, a sign-in lock, a code not sent',
+      labelNames: ['policy'] as const,
+      registers: [registry],
+    }),
   };
 }
 

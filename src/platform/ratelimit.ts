@@ -225,11 +225,19 @@ interface Slots {
 }
 
 export class RateLimiter {
+  /** Told of every hit past a limit (the app counts them in a metric, by policy). */
+  onExceeded: ((name: PolicyName) => void) | undefined;
+
   constructor(
     private readonly store: CounterStore,
     private readonly clock: Clock,
     private readonly enabled = true,
   ) {}
+
+  /** For a caller that refuses on `peek` (without a hit): counts the refusal as `hit` would. */
+  noteExceeded(name: PolicyName): void {
+    this.onExceeded?.(name);
+  }
 
   private slots(name: PolicyName, key: string): Slots {
     const policy: Policy = policies[name];
@@ -289,7 +297,9 @@ export class RateLimiter {
     const current = await this.store.increment(s.current, s.keepUntil, s.keepSeconds);
     const older = await this.store.getMany(s.older);
     const state = this.state(s, [...older, current]);
-    return { ...state, exceeded: state.count > s.policy.limit, slot: s.current };
+    const exceeded = state.count > s.policy.limit;
+    if (exceeded) this.onExceeded?.(name);
+    return { ...state, exceeded, slot: s.current };
   }
 
   /** Takes a reserved hit back (the guarded attempt succeeded). */
