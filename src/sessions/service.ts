@@ -161,7 +161,8 @@ export class SessionService {
       await recordAudit(trx, clock.now(), { event: 'signin.succeeded', accountId: account.id, meta, details: { sessionId: created.session.id } });
       return created;
     });
-    this.deps.outbox.wake();
+    // Only a new browser's notice was queued; a known browser gives the outbox nothing to do.
+    if (issued.device.isNew) this.deps.outbox.wake();
     metrics.signIns.inc({ outcome: 'success' });
     return { status: 'authenticated', issued, account };
   }
