@@ -10,11 +10,11 @@
  * Rows are valid for the app: each account has an argon2id hash of SEED_PASSWORD (a few
  * hashes with different salts, made once: hashing a million would take hours), a live session
  * whose token is seedToken(i), so a benchmark can sign requests in as member i, and:
- * - a verified phone for 4 accounts in 5 (+1 555 and the index), with its verification;
+ * - a verified phone for 4 accounts in 5 (+1 212 200 0000 plus the index), with its verification;
  * - two-step verification for 2 in 10 (text for i % 10 = 1, e-mail for i % 10 = 2);
  * - a pending phone verification for 1 in 20, a revoked older session for 1 in 4;
  * - a known browser each, five audit events each and two sent e-mails each (outbox history);
- * - a staff role for 1 in `staffEvery`, a rate-limit counter for 1 in 10.
+ * - a staff role for 1 in `staffEvery`, a rate-limit counter each.
  * Ids are derived from the index (seedAccountId), so they are known without a query.
  * Members with i % 10 ≥ 3 have no second step: a password sign-in opens a session at once.
  */
@@ -60,6 +60,11 @@ export function seedLogin(i: number): string {
 }
 
 /** A member without a second step (a password sign-in opens a session at once). */
+/** The verified phone of seeded member i (when i % 5 ≠ 0). */
+export function seedPhone(i: number): string {
+  return `+1212${2_000_000 + i}`;
+}
+
 export function plainMember(i: number): boolean {
   return i % 10 >= 3;
 }
@@ -84,7 +89,8 @@ export interface SeedResult {
 const uuidOf = (prefix: string, n: ReturnType<typeof sql>) => sql`(${prefix} || lpad(to_hex(${n}), 12, '0'))::uuid`;
 const accountId = uuidOf(PREFIX.account, sql`i`);
 const tokenSql = sql`translate(rtrim(encode(sha256(convert_to('verity-seed-session-' || i, 'UTF8')), 'base64'), '='), '+/', '-_')`;
-const e164 = sql`'+1555' || lpad(i::text, 7, '0')`;
+/** Valid US numbers (New York, exchanges 200–999): the app parses what it shows. */
+const e164 = sql`'+1212' || (2000000 + i)`;
 const hasPhone = sql`i % 5 <> 0`;
 /** Accounts were made over the last three years, one day apart per index mod 1095. */
 const createdAt = (now: Date) => sql`${now}::timestamptz - ((i % 1095) || ' days')::interval - interval '1 hour'`;
@@ -121,7 +127,7 @@ async function seedBatch(db: Kysely<DB>, lo: number, hi: number, now: Date, hash
   await sql`
     INSERT INTO phone_verifications (id, account_id, e164, country, line_type, voice_only, channel, status, code_hash,
                                      created_at, sent_at, expires_at, resend_after)
-    SELECT ${uuidOf(PREFIX.pending, sql`i`)}, ${accountId}, '+1556' || lpad(i::text, 7, '0'), 'US', 'mobile', false, 'sms', 'pending', md5('pending' || i),
+    SELECT ${uuidOf(PREFIX.pending, sql`i`)}, ${accountId}, '+1312' || (2000000 + i), 'US', 'mobile', false, 'sms', 'pending', md5('pending' || i),
            ${now}::timestamptz - interval '1 hour', ${now}::timestamptz - interval '1 hour', ${now}::timestamptz - interval '50 minutes', ${now}::timestamptz - interval '59 minutes'
     FROM ${range} WHERE i % 20 = 7`.execute(db);
   await sql`
@@ -150,7 +156,7 @@ async function seedBatch(db: Kysely<DB>, lo: number, hi: number, now: Date, hash
   await sql`
     INSERT INTO rate_limit_counters (key, count, expires_at)
     SELECT 'seed:signin:' || i, 1 + i % 3, ${now}::timestamptz + interval '1 hour'
-    FROM ${range} WHERE i % 10 = 0`.execute(db);
+    FROM ${range}`.execute(db);
 }
 
 /** Seeds members 0 … accounts−1 into a migrated database with none of them yet, then ANALYZEs. */
@@ -159,6 +165,7 @@ export async function seedMembers(db: Kysely<DB>, options: SeedOptions): Promise
   const now = options.now ?? new Date();
   const batch = options.batch ?? 20_000;
   const staffEvery = options.staffEvery ?? 10_000;
+  if (options.accounts > 8_000_000) throw new Error('at most 8,000,000 members (their phone numbers would run out)');
   const hashes: string[] = [];
   for (let k = 0; k < HASHES; k++) hashes.push(await hashPassword(SEED_PASSWORD));
   for (let lo = 0; lo < options.accounts; lo += batch) {
