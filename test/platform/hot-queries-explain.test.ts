@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type QueryId, type UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLiveAccountByLogin, staffRolesOf } from '../../src/accounts/queries.js';
-import { recentAudit } from '../../src/platform/audit.js';
+import { purgeAudit, recentAudit } from '../../src/platform/audit.js';
 import type { Database } from '../../src/platform/db/database.js';
 import { DbCounterStore } from '../../src/platform/ratelimit.js';
 import { findPending, findVerifiedPhone } from '../../src/phone/queries.js';
@@ -182,5 +182,10 @@ describe('hot queries use an index', () => {
 
   it('outbox claim (every process, SKIP LOCKED)', async () => {
     await expectIndexed(() => t.app.verity.outbox.runOnce(), ['outbox']);
+  });
+
+  it('retention sweeps: finished outbox messages and old audit events, by age', async () => {
+    await expectIndexed(() => t.app.verity.outbox.purgeFinished(2000), ['outbox']);
+    await expectIndexed(() => purgeAudit(t.db, t.clock, 2000), ['audit_events']);
   });
 });
