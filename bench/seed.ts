@@ -50,6 +50,11 @@ export function seedAccountId(i: number): string {
   return PREFIX.account + hex12(i);
 }
 
+/** The id of seeded member i's live session. */
+export function seedSessionId(i: number): string {
+  return PREFIX.session + hex12(i);
+}
+
 /** The bearer token of seeded member i's live session (43 base64url characters, like a real one). */
 export function seedToken(i: number): string {
   return createHash('sha256').update(`verity-seed-session-${i}`).digest('base64url');
