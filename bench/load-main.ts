@@ -4,10 +4,12 @@ import pg from 'pg';
 import { argonCeiling, bareFloor } from './baselines.js';
 import { loadOn, PEER_SCENARIOS, SCENARIOS, type Figure, type Options, type Scenario } from './load.js';
 import { peerLines, peerRun } from './peer/run.js';
+import { runScale } from './scale.js';
 
 /**
  * `npm run bench -- [scenario ...] [--duration s] [--connections n] [--pool n] [--db pglite|postgres|both]`
  * runs the load scenarios (bench/load.ts) on each database and prints them beside the two
+ * (with `--accounts 1000 --accounts 1000000`: read, gate and sign-in at those sizes, bench/scale.ts)
  * baselines (bench/baselines.ts) and the issue's targets.
  */
 export interface LoadArgs extends Options {
@@ -62,6 +64,8 @@ async function withFreshPostgres<T>(fn: (url: string) => Promise<T>): Promise<T>
 const SECRET = 'bench-secret-key-that-is-long-enough-0123456789';
 
 export async function runLoad(argv: string[]): Promise<void> {
+  // At several database sizes (seeded members): bench/scale.ts.
+  if (argv.includes('--accounts')) return runScale(argv);
   const args = parseLoadArgs(argv);
   const began = performance.now();
   const load = [loadavg().map((l) => l.toFixed(1)).join(' ')];
