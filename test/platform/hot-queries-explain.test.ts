@@ -53,6 +53,8 @@ class Capture implements KyselyPlugin {
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  /** An INSERT … ON CONFLICT finds the row it may update through these unique indexes. */
+  'Conflict Arbiter Indexes'?: string[];
   Plans?: PlanNode[];
 }
 
@@ -98,7 +100,9 @@ async function expectIndexed(work: () => Promise<unknown>, tables: string[]): Pr
     const full = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && BIG.has(n['Relation Name'] ?? '')).map((n) => n['Relation Name']);
     expect(full, `sequential scan in: ${sql}`).toEqual([]);
   }
-  const viaIndex = new Set(plans.flatMap((p) => p.nodes.filter((n) => INDEXED.has(n['Node Type'])).map((n) => n['Relation Name'])));
+  const viaIndex = new Set(
+    plans.flatMap((p) => p.nodes.filter((n) => INDEXED.has(n['Node Type']) || (n['Conflict Arbiter Indexes']?.length ?? 0) > 0).map((n) => n['Relation Name'])),
+  );
   for (const table of tables) expect(viaIndex.has(table), `${table} read through an index`).toBe(true);
 }
 
@@ -176,7 +180,7 @@ describe('hot queries use an index', () => {
     const devices = new KnownDevices({ clock: t.clock, random: { bytes: (n: number) => Buffer.alloc(n, 7) } as never, key: Buffer.alloc(32, 1), outbox: t.app.verity.outbox, publicUrl: 'http://localhost:3000' });
     const meta = { ip: null, userAgent: 'test', deviceCookie: 'd'.repeat(43) };
     await t.db.transaction().execute((trx) => devices.seen(trx, seedAccountId(member), meta, { quiet: true }));
-    // The second visit of a known browser reads its row by the primary key.
+    // The second visit of a known browser finds its row by the primary key (the upsert's arbiter).
     await expectIndexed(() => t.db.transaction().execute((trx) => devices.seen(trx, seedAccountId(member), meta, { quiet: true })), ['known_devices']);
   });
 
