@@ -123,6 +123,8 @@ export interface CounterStore {
   /** Counters in the order of `keys` (0 where none). */
   getMany(keys: readonly string[]): Promise<number[]>;
   delete(key: string): Promise<void>;
+  /** Removes several counters in one round trip (a reset clears every slot of a window). */
+  deleteMany(keys: readonly string[]): Promise<void>;
   /** Removes counters whose window has ended. */
   sweep(now: Date): Promise<void>;
 }
@@ -159,6 +161,10 @@ export class DbCounterStore implements CounterStore {
 
   async delete(key: string): Promise<void> {
     await this.db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length) await this.db.deleteFrom('rate_limit_counters').where('key', 'in', [...keys]).execute();
   }
 
   async sweep(now: Date): Promise<void> {
@@ -204,6 +210,10 @@ export class RedisCounterStore implements CounterStore {
 
   async delete(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length) await this.redis.del(...keys.map((k) => this.prefix + k));
   }
 
   async sweep(): Promise<void> {
@@ -325,7 +335,7 @@ export class RateLimiter {
   async reset(name: PolicyName, key: string): Promise<void> {
     if (!this.enabled) return;
     const s = this.slots(name, key);
-    await Promise.all([...s.older, s.current].map((k) => this.store.delete(k)));
+    await this.store.deleteMany([...s.older, s.current]);
   }
 
   sweep(): Promise<void> {
