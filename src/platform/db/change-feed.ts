@@ -89,6 +89,8 @@ export class PgliteChangeFeed extends BaseFeed implements ChangeFeed {
   }
 
   async close(): Promise<void> {
+    // A closed database answers nothing: nothing may be served as if it still did.
+    this.setLive(false);
     const unlisten = this.unlisten;
     this.unlisten = undefined;
     if (unlisten && !this.pglite.closed) await unlisten().catch(() => undefined);
@@ -217,6 +219,7 @@ export class PgChangeFeed extends BaseFeed implements ChangeFeed {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.setLive(false);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = undefined;
