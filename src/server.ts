@@ -10,7 +10,7 @@ import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createMetrics } from './platform/metrics.js';
 import { createTransports } from './platform/messaging/transports/index.js';
-import { DbCounterStore, RedisCounterStore, type CounterStore } from './platform/ratelimit.js';
+import { DbCounterStore, FallbackCounterStore, RedisCounterStore, type CounterStore } from './platform/ratelimit.js';
 import { deriveSecrets, loadSecretKey } from './platform/secrets.js';
 import { closeHttp, installShutdown } from './platform/shutdown.js';
 
@@ -33,11 +33,23 @@ async function main(): Promise<void> {
   const applied = await migrateToLatest(database.db);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
+  const metrics = createMetrics({ defaults: true });
   let redis: Redis | undefined;
   let counterStore: CounterStore = new DbCounterStore(database.db);
   if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-    counterStore = new RedisCounterStore(redis);
+    // Redis down must not stop rate limiting (nor fail requests): the database counts meanwhile.
+    counterStore = new FallbackCounterStore(redis, new RedisCounterStore(redis), counterStore, {
+      onFallback: (err) => {
+        metrics.rateLimitFallback.set(1);
+        metrics.rateLimitFallbacks.inc();
+        log.warn({ err }, 'redis unreachable: rate limits fall back to the database');
+      },
+      onRecover: () => {
+        metrics.rateLimitFallback.set(0);
+        log.info('redis reachable again: rate limits back on redis');
+      },
+    });
   }
 
   let transports;
@@ -59,7 +71,7 @@ async function main(): Promise<void> {
     transports,
     counterStore,
     logger: log,
-    metrics: createMetrics({ defaults: true }),
+    metrics,
   });
 
   const setupToken = await app.verity.admin.prepareSetupToken(config.dataDir);
