@@ -108,6 +108,8 @@ export class Smtp {
   readonly received: ParsedMail[] = [];
   /** Milliseconds each message waits before the server accepts it (a slow provider). */
   delayMs = 0;
+  /** Messages whose data has started to arrive (accepted or not yet). */
+  arriving = 0;
   private server: SMTPServer | undefined;
 
   private constructor(readonly port: number) {}
@@ -127,6 +129,7 @@ export class Smtp {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData: (stream, _session, callback) => {
+        this.arriving += 1;
         simpleParser(stream)
           .then(async (mail) => {
             if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
