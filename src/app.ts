@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = deps.metrics ?? createMetrics();
   const limiter = new RateLimiter(deps.counterStore, deps.clock, deps.config.rateLimit);
-  const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics, deps.secrets.outboxKey);
+  const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics, deps.secrets.outboxKey, deps.config.outboxClaimSeconds);
   const sessions = new SessionService({
     db: deps.db,
     clock: deps.clock,
