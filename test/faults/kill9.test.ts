@@ -113,7 +113,30 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
       expect((await post(base1, '/v1/me/phone', { phone: m.phone }, m.token)).status).toBe(202);
     }
     for (const m of resetMembers) expect((await post(base1, '/v1/recovery/password', { login: m.username })).status).toBe(202);
-    await waitFor('codes and links delivered', () => (twilio.messages.length === 6 && resetMembers.every((m) => mailText(m.email, 'Reset your').length === 1) ? true : undefined), 60_000, 200, () => `${twilio.messages.length} texts; mails: ${smtp.received.map((m) => m.subject).join(' | ')}`);
+
+    // Four members with text-message 2SV on, each with a sign-in challenge and its code in hand.
+    const twoStepMembers: Array<Prepared & { challenge: string }> = [];
+    const textTo = (phone: string) => waitFor(`a text to ${phone}`, () => {
+      const texts = twilio.messages.filter((x) => x.form.get('To') === phone);
+      return texts.length ? /\b(\d{6})\b/.exec(texts[texts.length - 1]!.form.get('Body') ?? '')![1]! : undefined;
+    }, 30_000, 100);
+    for (let i = 0; i < 4; i++) {
+      const body = member(`k9-2sv-${i}`);
+      const res = await post(base1, '/v1/accounts', body);
+      const { session } = (await res.json()) as { session: { token: string } };
+      const phone = `+639176${String(300000 + i * 7919).padStart(6, '0')}`;
+      expect((await post(base1, '/v1/me/phone', { phone }, session.token)).status).toBe(202);
+      expect((await post(base1, '/v1/me/phone/verify', { code: await textTo(phone) }, session.token)).status).toBe(200);
+      const on = await post(base1, '/v1/me/two-step/sms', {}, session.token);
+      expect(on.status, await on.clone().text()).toBe(200);
+      const signin = (await (await post(base1, '/v1/sessions', { login: body.username, password: PASSWORD })).json()) as { status: string; challenge: { id: string } };
+      expect(signin.status).toBe('two_step_required');
+      const before = twilio.messages.length;
+      expect((await post(base1, `/v1/challenges/${signin.challenge.id}/send`, { method: 'sms' })).status).toBe(202);
+      await waitFor('the sign-in code', () => (twilio.messages.length > before ? true : undefined), 30_000, 100);
+      twoStepMembers.push({ username: body.username, email: body.email, token: session.token, phone, code: await textTo(phone), challenge: signin.challenge.id });
+    }
+    await waitFor('codes and links delivered', () => (twilio.messages.length === 6 + 8 && resetMembers.every((m) => mailText(m.email, 'Reset your').length === 1) ? true : undefined), 60_000, 200, () => `${twilio.messages.length} texts; mails: ${smtp.received.map((m) => m.subject).join(' | ')}`);
     for (const m of phoneMembers) {
       const text = twilio.messages.find((x) => x.form.get('To') === m.phone)!.form.get('Body') ?? '';
       m.code = /\b(\d{6})\b/.exec(text)![1]!;
@@ -138,6 +161,7 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
         fire('phone', phoneMembers[i]!.username, post(base1, '/v1/me/phone/verify', { code: phoneMembers[i]!.code }, phoneMembers[i]!.token));
         fire('reset', resetMembers[i]!.username, post(base1, `/v1/recovery/password/${resetMembers[i]!.resetToken}`, { newPassword: NEW_PASSWORD }));
       }
+      if (i < 4) fire('2sv', twoStepMembers[i]!.username, post(base1, `/v1/challenges/${twoStepMembers[i]!.challenge}/verify`, { method: 'sms', code: twoStepMembers[i]!.code }));
     }
     let answered = 0;
     for (const s of storm) void s.answer.then((a) => a !== 'none' && answered++);
@@ -202,6 +226,16 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
       }
     }
 
+    // 2SV sign-ins: passed (the challenge is spent: a retry is refused) or not (the same code
+    // still passes it now). Rows below: a used code always has its passed challenge and session.
+    for (const m of twoStepMembers) {
+      const again = await post(base2, `/v1/challenges/${m.challenge}/verify`, { method: 'sms', code: m.code });
+      const spent = again.status === 410 && ((await again.json()) as { code: string }).code === 'challenge_expired';
+      // Never "code expired" on a pending challenge: a used code without its session.
+      if (answeredOk.has(m.username)) expect(spent, m.username).toBe(true);
+      else expect(again.status === 200 || spent, m.username).toBe(true);
+    }
+
     await waitFor('an empty outbox after the restart', async () => ((await metric(second, 'verity_outbox_backlog')) === 0 ? true : undefined), 90_000, 250);
     await new Promise((r) => setTimeout(r, 1000));
     second.child.kill('SIGTERM');
@@ -213,7 +247,7 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
     try {
       const { db } = database;
       const accounts = await db.selectFrom('accounts').select(['id', 'username', 'email']).execute();
-      expect(accounts).toHaveLength(24);
+      expect(accounts).toHaveLength(28);
       for (const a of accounts) {
         const sessions = await db.selectFrom('sessions').select('id').where('account_id', '=', a.id).execute();
         const created = await db.selectFrom('audit_events').select('id').where('account_id', '=', a.id).where('event', '=', 'account.created').execute();
@@ -224,9 +258,19 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
       const numbers = await db.selectFrom('phone_numbers').select(['account_id', 'e164']).execute();
       const verified = await db.selectFrom('phone_verifications').select(['account_id', 'e164']).where('status', '=', 'verified').execute();
       expect(numbers.map((n) => `${n.account_id} ${n.e164}`).sort()).toEqual(verified.map((v) => `${v.account_id} ${v.e164}`).sort());
-      expect(numbers).toHaveLength(6);
+      expect(numbers).toHaveLength(10);
       const phoneAudits = await db.selectFrom('audit_events').select('account_id').where('event', '=', 'phone.verified').execute();
       expect(phoneAudits.map((p) => p.account_id).sort()).toEqual(numbers.map((n) => n.account_id).sort());
+      // A used sign-in code belongs to a passed challenge with exactly one session issued for it.
+      const usedCodes = await db.selectFrom('challenge_codes').select(['challenge_id', 'used_at']).execute();
+      const challenges = await db.selectFrom('challenges').select(['id', 'status']).where('purpose', '=', 'login').execute();
+      const signIns = await db.selectFrom('audit_events').select('details').where('event', '=', 'signin.succeeded').execute();
+      const sessionsFor = (id: string) => signIns.filter((a) => JSON.stringify(a.details).includes(id)).length;
+      expect(challenges).toHaveLength(4);
+      for (const c of challenges) {
+        const used = usedCodes.some((u) => u.challenge_id === c.id && u.used_at !== null);
+        expect([used, c.status, sessionsFor(c.id)], c.id).toEqual(used ? [true, 'passed', 1] : [false, 'pending', 0]);
+      }
       // Each reset changed one password once, with its notice.
       const changed = await db.selectFrom('audit_events').select('account_id').where('event', '=', 'password.changed').execute();
       expect(changed).toHaveLength(6);
