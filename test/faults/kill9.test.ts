@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -136,6 +136,23 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
       await waitFor('the sign-in code', () => (twilio.messages.length > before ? true : undefined), 30_000, 100);
       twoStepMembers.push({ username: body.username, email: body.email, token: session.token, phone, code: await textTo(phone), challenge: signin.challenge.id });
     }
+    // An administrator (who may do what agents do), and four members who lost their phone:
+    // each a security-reset request matched to their account, waiting for a decision. (Not
+    // members who sign in here: a sign-in by the owner cancels a reset.)
+    const adminBody = member('k9-admin');
+    const adminToken = ((await (await post(base1, '/v1/accounts', adminBody)).json()) as { session: { token: string } }).session.token;
+    const setupToken = readFileSync(join(dataDir, 'admin-setup-token'), 'utf8').trim();
+    expect((await post(base1, '/v1/admin/setup', { token: setupToken }, adminToken)).status).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      expect((await post(base1, '/v1/accounts', member(`k9-lost-${i}`))).status).toBe(201);
+      const res = await post(base1, '/v1/recovery/security-reset', { login: `k9-lost-${i}`, fullName: `Member ${i}`, contactEmail: `k9-contact-${i}@example.com`, details: 'I lost my phone and cannot sign in.' });
+      expect(res.status).toBe(202);
+    }
+    const cases = await waitFor('four matched reset requests', async () => {
+      const queue = (await (await fetch(`${base1}/v1/agent/queue?kind=security_reset`, { headers: bearer(adminToken) })).json()) as Array<{ id: string; account?: unknown }>;
+      return queue.length === 4 && queue.every((c) => c.account) ? queue.map((c) => c.id) : undefined;
+    }, 60_000, 250);
+
     await waitFor('codes and links delivered', () => (twilio.messages.length === 6 + 8 && resetMembers.every((m) => mailText(m.email, 'Reset your').length === 1) ? true : undefined), 60_000, 200, () => `${twilio.messages.length} texts; mails: ${smtp.received.map((m) => m.subject).join(' | ')}`);
     for (const m of phoneMembers) {
       const text = twilio.messages.find((x) => x.form.get('To') === m.phone)!.form.get('Body') ?? '';
@@ -161,6 +178,7 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
         fire('phone', phoneMembers[i]!.username, post(base1, '/v1/me/phone/verify', { code: phoneMembers[i]!.code }, phoneMembers[i]!.token));
         fire('reset', resetMembers[i]!.username, post(base1, `/v1/recovery/password/${resetMembers[i]!.resetToken}`, { newPassword: NEW_PASSWORD }));
       }
+      if (i < 4) fire('approve', cases[i]!, post(base1, `/v1/agent/security-resets/${cases[i]!}/decision`, { decision: 'approve', note: 'Checked with the member.' }, adminToken));
       if (i < 4) fire('2sv', twoStepMembers[i]!.username, post(base1, `/v1/challenges/${twoStepMembers[i]!.challenge}/verify`, { method: 'sms', code: twoStepMembers[i]!.code }));
     }
     let answered = 0;
@@ -236,6 +254,13 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
       else expect(again.status === 200 || spent, m.username).toBe(true);
     }
 
+    // Approvals: decided once. A retry is already_decided, or (it had not committed) approves now.
+    for (const id of cases) {
+      const again = await post(base2, `/v1/agent/security-resets/${id}/decision`, { decision: 'approve', note: 'Checked with the member.' }, adminToken);
+      if (answeredOk.has(id)) expect(again.status, id).toBe(409);
+      else expect([200, 409], id).toContain(again.status);
+    }
+
     await waitFor('an empty outbox after the restart', async () => ((await metric(second, 'verity_outbox_backlog')) === 0 ? true : undefined), 90_000, 250);
     await new Promise((r) => setTimeout(r, 1000));
     second.child.kill('SIGTERM');
@@ -247,7 +272,7 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
     try {
       const { db } = database;
       const accounts = await db.selectFrom('accounts').select(['id', 'username', 'email']).execute();
-      expect(accounts).toHaveLength(28);
+      expect(accounts).toHaveLength(33);
       for (const a of accounts) {
         const sessions = await db.selectFrom('sessions').select('id').where('account_id', '=', a.id).execute();
         const created = await db.selectFrom('audit_events').select('id').where('account_id', '=', a.id).where('event', '=', 'account.created').execute();
@@ -271,6 +296,13 @@ describe('kill -9 in the middle of sign-up, phone verification and password rese
         const used = usedCodes.some((u) => u.challenge_id === c.id && u.used_at !== null);
         expect([used, c.status, sessionsFor(c.id)], c.id).toEqual(used ? [true, 'passed', 1] : [false, 'pending', 0]);
       }
+      // Each approval: approved once, with its audit row, and the owner told by e-mail.
+      const resets = await db.selectFrom('security_resets').select(['case_id', 'status']).execute();
+      expect(resets.map((r) => r.status)).toEqual(['approved', 'approved', 'approved', 'approved']);
+      const decided = await db.selectFrom('audit_events').select('details').where('event', '=', 'security_reset.decided').execute();
+      for (const r of resets) expect(decided.filter((d) => JSON.stringify(d.details).includes(r.case_id)), r.case_id).toHaveLength(1);
+      const scheduled = await db.selectFrom('outbox').select('channel').where('template', '=', 'security-reset-scheduled').execute();
+      expect(scheduled.map((o) => o.channel)).toEqual(['email', 'email', 'email', 'email']);
       // Each reset changed one password once, with its notice.
       const changed = await db.selectFrom('audit_events').select('account_id').where('event', '=', 'password.changed').execute();
       expect(changed).toHaveLength(6);
