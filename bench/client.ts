@@ -11,6 +11,8 @@ export interface Member {
   id: string;
   login: string;
   token: string;
+  /** `verity_device=…`: the browser that signed up, which a returning member signs in from. */
+  deviceCookie: string;
 }
 
 /** A JSON answer of the shape API.md gives for its status (checked by expect before use). */
@@ -43,8 +45,10 @@ const runTag = Math.random().toString(36).slice(2, 8);
 export async function signUp(base: string): Promise<Member> {
   const login = `b${runTag}${counter++}`;
   const body = { email: `${login}@example.com`, username: login, password: PASSWORD, country: 'PH', roles: ['freelancer'] };
-  const json = expect('sign-up', await call(base, 'POST', '/v1/accounts', { body }), 201);
-  return { id: json.account.id, login, token: json.session.token };
+  const res = await fetch(`${base}/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = expect('sign-up', { status: res.status, json: await res.json() }, 201);
+  const deviceCookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('verity_device=')) ?? '';
+  return { id: json.account.id, login, token: json.session.token, deviceCookie };
 }
 
 /** `n` members, signed up four at a time (each sign-up hashes a password). */

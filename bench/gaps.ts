@@ -53,7 +53,7 @@ async function measure(pair: Pair, n: number): Promise<Gap> {
 }
 
 /**
- * Runs the four pairs against a built app (limits off, as for any load test). `member` is a
+ * Runs the six pairs against a built app (limits off, as for any load test). `member` is a
  * live account's username; the not-me tokens are made and used up here, straight through the
  * token helpers, so "used" means exactly what a clicked link leaves behind.
  */
@@ -72,6 +72,7 @@ export async function benchGaps(app: FastifyInstance, member: { id: string; user
     }
   });
   const unknownToken = () => randomBytes(32).toString('base64url');
+  const ticket = { email: 'bench@example.org', name: 'Bench Person', category: 'login', subject: 'bench', message: 'bench: cannot sign in' };
 
   const pairs: Pair[] = [
     {
@@ -85,6 +86,18 @@ export async function benchGaps(app: FastifyInstance, member: { id: string; user
       status: 202,
       known: () => inject('/v1/recovery/compromised', { login: member.username, contactEmail: 'bench@example.org', details: 'bench' }),
       unknown: (i) => inject('/v1/recovery/compromised', { login: stranger(i), contactEmail: 'bench@example.org', details: 'bench' }),
+    },
+    {
+      what: 'POST /v1/recovery/security-reset: known vs unknown login',
+      status: 202,
+      known: () => inject('/v1/recovery/security-reset', { login: member.username, fullName: 'Bench Person', contactEmail: 'bench@example.org', details: 'bench: lost my phone' }),
+      unknown: (i) => inject('/v1/recovery/security-reset', { login: stranger(i), fullName: 'Bench Person', contactEmail: 'bench@example.org', details: 'bench: lost my phone' }),
+    },
+    {
+      what: 'POST /v1/support/tickets: known vs unknown login',
+      status: 201,
+      known: () => inject('/v1/support/tickets', { ...ticket, login: member.username }),
+      unknown: (i) => inject('/v1/support/tickets', { ...ticket, login: stranger(i) }),
     },
     {
       what: 'POST /v1/recovery/not-me/{token}: used vs unknown token',

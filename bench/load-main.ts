@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { argonCeiling, bareFloor } from './baselines.js';
-import { loadOn, SCENARIOS, type Figure, type Options, type Scenario } from './load.js';
+import { loadOn, PEER_SCENARIOS, SCENARIOS, type Figure, type Options, type Scenario } from './load.js';
+import { peerLines, peerRun } from './peer/run.js';
+import { runScale } from './scale.js';
 
 /**
  * `npm run bench -- [scenario ...] [--duration s] [--connections n] [--pool n] [--db pglite|postgres|both]`
  * runs the load scenarios (bench/load.ts) on each database and prints them beside the two
+ * (with `--accounts 1000 --accounts 1000000`: read, gate and sign-in at those sizes, bench/scale.ts)
  * baselines (bench/baselines.ts) and the issue's targets.
  */
 export interface LoadArgs extends Options {
@@ -61,11 +64,14 @@ async function withFreshPostgres<T>(fn: (url: string) => Promise<T>): Promise<T>
 const SECRET = 'bench-secret-key-that-is-long-enough-0123456789';
 
 export async function runLoad(argv: string[]): Promise<void> {
+  // At several database sizes (seeded members): bench/scale.ts.
+  if (argv.includes('--accounts')) return runScale(argv);
   const args = parseLoadArgs(argv);
   const began = performance.now();
   const load = [loadavg().map((l) => l.toFixed(1)).join(' ')];
   const rows: Row[] = [];
   const lines: string[] = [];
+  const peerNotes: string[] = [];
   let body = '';
   const env = { SECRET_KEY: SECRET };
   for (const db of args.dbs) {
@@ -73,12 +79,19 @@ export async function runLoad(argv: string[]): Promise<void> {
     const figures = db === 'pglite'
       ? await loadOn(db, env, args.scenarios, args, (b) => (body ||= b))
       : await withFreshPostgres((url) => loadOn(db, { ...env, DATABASE_URL: url }, args.scenarios, args, (b) => (body ||= b)));
+    // The peer (better-auth) on a fresh database of the same PostgreSQL, right after Verity.
+    const peer = args.scenarios.filter((s) => (PEER_SCENARIOS as readonly string[]).includes(s));
+    if (peer.length && db === 'postgres') {
+      console.error(`${db}: the peer, better-auth: ${peer.join(', ')}`);
+      figures.push(...(await withFreshPostgres((url) => peerRun(db, url, peer, args, (b) => (body ||= b)))));
+    } else if (peer.length && !args.dbs.includes('postgres')) peerNotes.push(`  (the peer runs on PostgreSQL only: ${peer.join(', ')} left out on ${db})`);
     // The baselines right after each database's scenarios: on a shared machine the load drifts.
     console.error(`${db}: baselines`);
     const floor = { ...(await bareFloor(body, args)), db };
     const argon = { ...(await argonCeiling(args.duration)), db };
     rows.push(...table([floor, argon, ...figures], floor, argon));
     lines.push(...targets(figures, floor, argon));
+    peerNotes.push(...peerLines(figures));
   }
   load.push(loadavg().map((l) => l.toFixed(1)).join(' '));
   console.log('');
@@ -86,6 +99,11 @@ export async function runLoad(argv: string[]): Promise<void> {
   console.log('');
   console.log('targets (issue 15):');
   for (const line of lines) console.log(line);
+  if (peerNotes.length) {
+    console.log('');
+    console.log('the peer (issue 15 item 4), same run, same load shape:');
+    for (const line of peerNotes) console.log(line);
+  }
   console.log('');
   console.log(`${args.duration} s per timed scenario, ${args.connections} connections, pool ${args.pool}; load average at start ${load[0]}, at end ${load[1]}`);
   console.log(`took ${((performance.now() - began) / 1000).toFixed(0)} s (Node ${process.version}, ${process.platform}/${process.arch})`);
@@ -109,7 +127,7 @@ function table(rows: Figure[], floor: Figure, argon: Figure): Row[] {
     String(f.requests),
     String(f.bad),
     f === floor || f === argon ? '' : `${(f.rps / floor.rps * 100).toFixed(1)}%`,
-    f.scenario.startsWith('sign-in') ? `${(f.rps / argon.rps * 100).toFixed(0)}%` : '',
+    f.scenario.includes('sign-in') ? `${(f.rps / argon.rps * 100).toFixed(0)}%` : '',
     f.note ?? '',
   ]);
 }
@@ -127,6 +145,8 @@ function print(cells: Row[]): void {
 function targets(figures: Figure[], floor: Figure, argon: Figure): string[] {
   const out: string[] = [];
   const say = (ok: boolean, text: string) => out.push(`  ${ok ? 'met   ' : 'MISSED'} ${text}`);
+  // The peer's rows are set beside Verity's (peerLines), not judged against Verity's targets.
+  figures = figures.filter((f) => !f.scenario.startsWith('peer'));
   for (const f of figures) {
     const share = f.rps / floor.rps;
     if (f.scenario.startsWith('read GET') || f.scenario.startsWith('gate')) say(share >= 0.5, `${f.db} ${f.scenario}: ${(share * 100).toFixed(1)}% of the bare floor (target ≥ 50%)`);

@@ -3,6 +3,9 @@ import { FakeTwilio } from '../test/helpers/fake-twilio.js';
 import { eachLimited, enableTotp, passwordStep, PASSWORD, serviceKey, signUp, signUpMany, type Member } from './client.js';
 import { startVerity, withRssPeak, type Proc } from './proc.js';
 
+/** better-auth's sign-in and get-session, the peer of issue 15 item 4 (bench/peer/run.ts). */
+export const PEER_SCENARIOS = ['peer-signin', 'peer-session'] as const;
+
 /**
  * The load scenarios (autocannon over loopback against the server process). Reads, gate
  * checks and page views run on a server with rate limits on, as the issue asks; the rest on
@@ -10,7 +13,7 @@ import { startVerity, withRssPeak, type Proc } from './proc.js';
  * requests are used up (a phone code, a 2SV challenge) are run over a pool of members, one
  * request each; the others for `duration` seconds.
  */
-export const SCENARIOS = ['signin', 'read', 'gate', 'page', 'phone-send', 'phone-verify', 'totp', 'forgot'] as const;
+export const SCENARIOS = ['signin', 'read', 'gate', 'page', 'phone-send', 'phone-verify', 'totp', 'forgot', ...PEER_SCENARIOS] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 const LIMITED: readonly Scenario[] = ['read', 'gate', 'page'];
 
@@ -36,7 +39,7 @@ export interface Figure {
 
 type Request = autocannon.Request;
 
-async function cannon(options: autocannon.Options, expected: number): Promise<Omit<Figure, 'db' | 'scenario' | 'rssMb'>> {
+export async function cannon(options: autocannon.Options, expected: number): Promise<Omit<Figure, 'db' | 'scenario' | 'rssMb'>> {
   // A timed scenario is warmed up for a second first (JIT, pools, the database's caches).
   if (options.duration && !options.overallRate) await autocannon({ ...options, duration: 1 });
   let bad = 0;
@@ -52,11 +55,11 @@ async function cannon(options: autocannon.Options, expected: number): Promise<Om
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests,
-    bad: bad + result.errors + result.timeouts,
+    bad: bad + result.errors + result.timeouts + result.mismatches,
   };
 }
 
-async function measured(server: Proc, db: string, scenario: string, run: () => Promise<Omit<Figure, 'db' | 'scenario' | 'rssMb'>>): Promise<Figure> {
+export async function measured(server: Proc, db: string, scenario: string, run: () => Promise<Omit<Figure, 'db' | 'scenario' | 'rssMb'>>): Promise<Figure> {
   const { result, peakMb } = await withRssPeak(server.child.pid, run);
   const figure = { db, scenario, rssMb: peakMb, ...result };
   console.error(`  ${db} ${scenario}: ${Math.round(figure.rps)}/s p99 ${figure.p99} ms${figure.bad ? `, ${figure.bad} unexpected` : ''}`);
@@ -134,8 +137,11 @@ async function openRun(db: string, env: Record<string, string>, chosen: Scenario
     const member = await signUp(server.base);
     meBody(await (await fetch(`${server.base}/v1/me`, { headers: { authorization: `Bearer ${member.token}` } })).text());
     if (chosen.includes('signin')) {
+      // A returning member signs in from the browser they used before (its device cookie):
+      // a new browser would also mean a notice e-mail per sign-in (sessions/known-devices.ts).
       const body = JSON.stringify({ login: member.login, password: PASSWORD });
-      figures.push(await measured(server, db, 'sign-in POST /v1/sessions', () => cannon({ ...base, method: 'POST', url: server.base + '/v1/sessions', headers: { 'content-type': 'application/json' }, body }, 200)));
+      const headers = { 'content-type': 'application/json', cookie: member.deviceCookie };
+      figures.push(await measured(server, db, 'sign-in POST /v1/sessions', () => cannon({ ...base, method: 'POST', url: server.base + '/v1/sessions', headers, body }, 200)));
     }
     if (chosen.includes('forgot')) {
       const body = JSON.stringify({ login: member.login });
@@ -185,7 +191,9 @@ async function openRun(db: string, env: Record<string, string>, chosen: Scenario
 /** Every chosen scenario on one database; `meBody` receives a real GET /v1/me body for the floor. */
 export async function loadOn(db: string, env: Record<string, string>, chosen: Scenario[], o: Options, meBody: (body: string) => void): Promise<Figure[]> {
   const figures: Figure[] = [];
-  if (chosen.some((s) => LIMITED.includes(s))) figures.push(...(await limitedRun(db, env, chosen, o, meBody)));
-  if (chosen.some((s) => !LIMITED.includes(s))) figures.push(...(await openRun(db, env, chosen, o, meBody)));
+  // The peer's scenarios (bench/peer/run.ts) run on a server of their own: load-main.ts starts it.
+  const verity = chosen.filter((s) => !(PEER_SCENARIOS as readonly string[]).includes(s));
+  if (verity.some((s) => LIMITED.includes(s))) figures.push(...(await limitedRun(db, env, verity, o, meBody)));
+  if (verity.some((s) => !LIMITED.includes(s))) figures.push(...(await openRun(db, env, verity, o, meBody)));
   return figures;
 }

@@ -38,7 +38,7 @@ export function buildOnce(): void {
   built = true;
 }
 
-async function waitHealthy(base: string, child: ChildProcess, output: () => string): Promise<void> {
+export async function waitHealthy(base: string, child: ChildProcess, output: () => string): Promise<void> {
   const started = performance.now();
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${output()}`);
@@ -49,7 +49,7 @@ async function waitHealthy(base: string, child: ChildProcess, output: () => stri
   }
 }
 
-function stopper(child: ChildProcess, after: () => void): () => Promise<void> {
+export function stopper(child: ChildProcess, after: () => void): () => Promise<void> {
   return async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));

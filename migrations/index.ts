@@ -17,6 +17,9 @@ import * as m0014 from './0014_support_tickets.js';
 import * as m0015 from './0015_security_resets.js';
 import * as m0016 from './0016_agent_desk.js';
 import * as m0018 from './0018_duplicate_account_help.js';
+import * as m0019 from './0019_setup_token_nonce.js';
+import * as m0020 from './0020_member_change_notify.js';
+import * as m0021 from './0021_audit_retention.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -36,4 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0015_security_resets': m0015,
   '0016_agent_desk': m0016,
   '0018_duplicate_account_help': m0018,
+  '0019_setup_token_nonce': m0019,
+  '0020_member_change_notify': m0020,
+  '0021_audit_retention': m0021,
 };

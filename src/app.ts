@@ -37,6 +37,8 @@ import type { Config } from './platform/config.js';
 import type { Clock } from './platform/clock.js';
 import type { Random } from './platform/crypto.js';
 import type { Db } from './platform/db/database.js';
+import type { ChangeFeed } from './platform/db/change-feed.js';
+import { MemberCache } from './platform/member-cache.js';
 import { createMetrics, type Metrics } from './platform/metrics.js';
 import { Outbox } from './platform/messaging/outbox.js';
 import type { Transports } from './platform/messaging/transport.js';
@@ -71,6 +73,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The carrier line-type lookup; by default Twilio's when PHONE_LOOKUP=twilio, else none. */
   phoneLookup?: LineTypeLookup;
+  /** The database's change feed: with it, signed-in members are served from memory (member-cache.ts); without, every request asks the database. */
+  changes?: ChangeFeed;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -90,6 +94,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = deps.metrics ?? createMetrics();
   const limiter = new RateLimiter(deps.counterStore, deps.clock, deps.config.rateLimit);
+  limiter.onExceeded = (policy) => metrics.rateLimited.inc({ policy });
+  const cache = new MemberCache(deps.changes, {
+    onLookup: (result) => metrics.memberCacheLookups.inc({ result }),
+    onState: (up) => {
+      metrics.changeFeedUp.set(up ? 1 : 0);
+      if (up) log.info('change feed listening: members are served from memory');
+      else log.warn('change feed lost: member cache emptied, every request asks the database until it is back');
+    },
+  });
+  await cache.start();
   const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics, deps.secrets.outboxKey, deps.config.outboxClaimSeconds);
   const sessions = new SessionService({
     db: deps.db,
@@ -101,8 +115,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicUrl: deps.config.publicUrl,
     tokenKey: deps.secrets.tokenKey,
     policy: { absoluteSeconds: deps.config.sessionAbsoluteSeconds, idleSeconds: deps.config.sessionIdleSeconds },
+    cache,
     loginChallenge: (input, meta) => challenges.open({ purpose: 'login', ...input }, meta),
-    twoStepEnabled: (accountId) => twoStep.isEnabled(accountId),
+    twoStepEnabled: (accountId) => twoStepEnabled(accountId),
   });
   const twoStep = new TwoStepService({ db: deps.db, clock: deps.clock, random: deps.random, secrets: deps.secrets, outbox, publicUrl: deps.config.publicUrl });
   const challenges = createChallenges({
@@ -120,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       passwordMethod((account, password, meta) => sessions.confirmPassword(account, password, meta)),
     ],
   });
-  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter });
+  const admin = new AdminService({ db: deps.db, clock: deps.clock, random: deps.random, limiter, tokenKey: deps.secrets.tokenKey, cache });
   const phone = new PhoneService({
     db: deps.db,
     clock: deps.clock,
@@ -148,14 +163,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions,
     publicUrl: deps.config.publicUrl,
     viewParts: [phone.viewPart, twoStep.viewPart],
+    cache,
   });
+  // Facts that every sign-in and gate check asks, kept in memory until the account changes.
+  const twoStepEnabled = (accountId: string) => cache.remember(accountId, 'two_step_enabled', () => twoStep.isEnabled(accountId));
+  const phoneVerified = (accountId: string) => cache.remember(accountId, 'phone_verified', () => phone.hasVerifiedPhone(accountId));
   const stepUp = new StepUp({ clock: deps.clock, challenges, twoStep, accounts });
   const gate = new GateService({
     clock: deps.clock,
-    accounts,
-    phone,
+    accounts: { get: (accountId) => accounts.getCached(accountId) },
+    phone: { hasVerifiedPhone: phoneVerified },
     sessions,
-    twoStep,
+    twoStep: { isEnabled: twoStepEnabled },
   });
   const jobs = new Jobs(deps.db, deps.clock, log.child({ component: 'jobs' }));
   const support = new SupportService({ db: deps.db, clock: deps.clock });
@@ -243,6 +262,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stepUp,
   };
   app.decorate('verity', context);
+  app.addHook('onClose', () => cache.stop());
   app.decorateRequest('member', null);
   app.decorateRequest('serviceKey', null);
 

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from './platform/logger.js';
 import { setupTokenPath } from './admin/service.js';
 import { buildApp } from './app.js';
+import { purgeAudit } from './platform/audit.js';
 import { systemClock } from './platform/clock.js';
 import { ConfigError, loadConfig } from './platform/config.js';
 import { secureRandom } from './platform/crypto.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
     // Redis down must not stop rate limiting (nor fail requests): the database counts meanwhile.
-    counterStore = new FallbackCounterStore(redis, new RedisCounterStore(redis), counterStore, {
+    counterStore = new FallbackCounterStore(redis, new RedisCounterStore(redis, `${config.redisKeyPrefix}rl:`), counterStore, {
       onFallback: (err) => {
         metrics.rateLimitFallback.set(1);
         metrics.rateLimitFallbacks.inc();
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   const app = await buildApp({
     config,
     db: database.db,
+    changes: database.changes,
     clock: systemClock,
     random: secureRandom,
     secrets: deriveSecrets(loadSecretKey(config)),
@@ -78,10 +80,11 @@ async function main(): Promise<void> {
 
   app.verity.outbox.start();
   app.verity.jobs.start();
-  // Housekeeping every 10 minutes: expired rate-limit counters, and outbox rows past retention.
+  // Housekeeping every 10 minutes: expired rate-limit counters, outbox and audit rows past retention.
   const sweeper = setInterval(() => {
     void app.verity.limiter.sweep().catch(() => undefined);
     void app.verity.outbox.purgeFinished(config.outboxRetentionDays).catch((err: unknown) => log.warn({ err }, 'outbox retention sweep failed'));
+    void purgeAudit(database.db, systemClock, config.auditRetentionDays).catch((err: unknown) => log.warn({ err }, 'audit retention sweep failed'));
   }, 10 * 60 * 1000);
   sweeper.unref();
 

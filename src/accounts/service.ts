@@ -16,7 +16,8 @@ import * as q from './queries.js';
 import { checkCountry, checkEmail, checkFullName, checkRoles, checkUsername, EMAIL_MAX, normalizeEmail } from './rules.js';
 import { notMeLink } from '../platform/not-me.js';
 import { EmailChanges } from './email-change.js';
-import { toAccountView, type AccountView, type ViewPart } from './view.js';
+import { toAccountView, viewExtras, type AccountView, type ViewPart } from './view.js';
+import type { MemberCache } from '../platform/member-cache.js';
 
 export interface SignUpInput {
   email: string;
@@ -53,6 +54,8 @@ export interface AccountDeps {
   publicUrl: string;
   /** Other domains' parts of the account view (GET /v1/me), in order. */
   viewParts: readonly ViewPart[];
+  /** What this process remembers of members (platform/member-cache.ts). */
+  cache: MemberCache;
 }
 
 export class AccountService {
@@ -201,8 +204,14 @@ export class AccountService {
     return account;
   }
 
+  /** The account with its read-only facts, from memory when held (gate checks). Never hand it to a writer. */
+  async getCached(accountId: string): Promise<AccountRow> {
+    return this.deps.cache.remember(accountId, 'account', () => this.get(accountId));
+  }
+
   async view(account: MemberAccount): Promise<AccountView> {
-    return toAccountView(this.deps.db, account, this.deps.viewParts);
+    const extras = await this.deps.cache.remember(account.id, 'view', () => viewExtras(this.deps.db, account, this.deps.viewParts));
+    return toAccountView(account, extras);
   }
 
   async updateProfile(accountId: string, changes: ProfileChanges, meta: RequestMeta): Promise<AccountRow> {

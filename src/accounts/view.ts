@@ -24,8 +24,17 @@ export interface AccountView {
  */
 export type ViewPart = (account: MemberAccount, view: AccountView) => Promise<void>;
 
-export async function toAccountView(db: Db, account: MemberAccount, parts: readonly ViewPart[]): Promise<AccountView> {
-  const view: AccountView = {
+/** The parts of the view that other tables hold (kept in the member cache as one value). */
+export type ViewExtras = Pick<AccountView, 'phone' | 'twoStep' | 'staffRoles'>;
+
+export async function viewExtras(db: Db, account: MemberAccount, parts: readonly ViewPart[]): Promise<ViewExtras> {
+  const view = toAccountView(account, { phone: null, twoStep: { enabled: false, methods: [] }, staffRoles: await staffRolesOf(db, account.id) });
+  for (const part of parts) await part(account, view);
+  return { phone: view.phone, twoStep: view.twoStep, staffRoles: view.staffRoles };
+}
+
+export function toAccountView(account: MemberAccount, extras: ViewExtras): AccountView {
+  return {
     id: account.id,
     email: account.email,
     emailVerified: account.email_verified_at !== null,
@@ -33,12 +42,10 @@ export async function toAccountView(db: Db, account: MemberAccount, parts: reado
     fullName: account.full_name,
     roles: account.roles,
     country: account.country,
-    phone: null,
-    twoStep: { enabled: false, methods: [] },
-    staffRoles: await staffRolesOf(db, account.id),
+    phone: extras.phone,
+    twoStep: extras.twoStep,
+    staffRoles: extras.staffRoles,
     status: account.status,
     createdAt: account.created_at.toISOString(),
   };
-  for (const part of parts) await part(account, view);
-  return view;
 }

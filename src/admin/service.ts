@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { findAccountById, findLiveAccountByLogin, isUuid, staffRolesOf } from '../accounts/queries.js';
 import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import type { Clock } from '../platform/clock.js';
-import { constantTimeEqual, randomToken, sha256, sha256Hex, type Random } from '../platform/crypto.js';
+import { constantTimeEqual, hmac, randomToken, sha256, sha256Hex, type Random } from '../platform/crypto.js';
 import type { Db } from '../platform/db/database.js';
 import type { StaffRole } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
+import { SERVICE_KEYS_BUCKET, type MemberCache } from '../platform/member-cache.js';
 import { removeStaffRole } from './queries.js';
 
 export const SETUP_TOKEN_FILE = 'admin-setup-token';
@@ -18,6 +19,11 @@ export const SETUP_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 function setupTokenLive(createdAt: Date, now: Date): boolean {
   return now.getTime() - new Date(createdAt).getTime() < SETUP_TOKEN_LIFETIME_SECONDS * 1000;
 }
+/** The setup token a nonce stands for under this SECRET_KEY (so every process can write it). */
+function setupTokenFrom(tokenKey: Buffer, nonce: string): string {
+  return hmac(tokenKey, 'admin-setup-token', nonce).toString('base64url');
+}
+
 /** Where the first admin's one-time token is written: the start log and /admin name this path. */
 export const setupTokenPath = (dataDir: string) => join(dataDir, SETUP_TOKEN_FILE);
 
@@ -33,10 +39,11 @@ export class AdminService {
   /** Where prepareSetupToken wrote the token, so a successful setup can remove the dead secret. */
   private setupTokenFile: string | undefined;
 
-  constructor(private readonly deps: { db: Db; clock: Clock; random: Random; limiter: RateLimiter }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; random: Random; limiter: RateLimiter; tokenKey: Buffer; cache: MemberCache }) {}
 
+  /** Checked on every staff request, so kept in the member cache (a role change empties it). */
   async staffRoles(accountId: string): Promise<string[]> {
-    return staffRolesOf(this.deps.db, accountId);
+    return this.deps.cache.remember(accountId, 'staff_roles', () => staffRolesOf(this.deps.db, accountId));
   }
 
   async adminExists(): Promise<boolean> {
@@ -46,9 +53,15 @@ export class AdminService {
 
   /**
    * While no admin exists, makes sure a live one-time setup token is in DATA_DIR and returns
-   * it (the server logs only the file's path: logs travel further than the data folder). A
-   * token still within its lifetime is kept across restarts; an expired one, or one whose
-   * file is gone or does not match, is replaced. Only its hash is kept in the database.
+   * it (the server logs only the file's path: logs travel further than the data folder).
+   *
+   * Several processes share one database but each has its own DATA_DIR, so the token is not
+   * a random value one process alone knows: it is derived from SECRET_KEY and a random nonce
+   * kept in the database, and every process writes the same live token into its folder. Only
+   * its hash is kept in the database. The first start to find no live token makes one (an
+   * atomic upsert, so processes starting together agree); a live one is kept across restarts
+   * (a deleted file is written again); an expired one, or one made under another SECRET_KEY,
+   * is replaced.
    */
   async prepareSetupToken(dataDir: string): Promise<string | null> {
     const file = setupTokenPath(dataDir);
@@ -57,21 +70,46 @@ export class AdminService {
       rmSync(file, { force: true });
       return null;
     }
-    const now = this.deps.clock.now();
-    const current = await this.deps.db.selectFrom('admin_setup_tokens').select(['token_hash', 'created_at']).where('id', '=', 1).executeTakeFirst();
-    const onDisk = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-    if (current && onDisk && setupTokenLive(current.created_at, now) && constantTimeEqual(Buffer.from(current.token_hash, 'hex'), sha256(onDisk))) {
-      return onDisk;
+    const { db, clock, random, tokenKey } = this.deps;
+    const now = clock.now();
+    const current = await db.selectFrom('admin_setup_tokens').select(['token_hash', 'nonce', 'created_at']).where('id', '=', 1).executeTakeFirst();
+    let token = current ? this.usableToken(current, now) : null;
+    if (!token) {
+      const nonce = randomToken(random);
+      const fresh = setupTokenFrom(tokenKey, nonce);
+      // Insert, or replace the row read above, and only that one: a process that made or
+      // replaced it meanwhile wins, and its token is the one to use.
+      await db
+        .insertInto('admin_setup_tokens')
+        .values({ id: 1, token_hash: sha256Hex(fresh), nonce, created_at: now })
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet({ token_hash: sha256Hex(fresh), nonce, created_at: now })
+            .where('admin_setup_tokens.token_hash', '=', current?.token_hash ?? ''),
+        )
+        .execute();
+      const settled = await db.selectFrom('admin_setup_tokens').select(['token_hash', 'nonce', 'created_at']).where('id', '=', 1).executeTakeFirst();
+      token = settled ? this.usableToken(settled, now) : null;
     }
-    const token = randomToken(this.deps.random);
-    await this.deps.db
-      .insertInto('admin_setup_tokens')
-      .values({ id: 1, token_hash: sha256Hex(token), created_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ token_hash: sha256Hex(token), created_at: now }))
-      .execute();
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, token + '\n', { mode: 0o600 });
+    if (!token) {
+      // Another process keeps replacing it under another SECRET_KEY: nothing here would work.
+      rmSync(file, { force: true });
+      return null;
+    }
+    const onDisk = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    if (onDisk !== token) {
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(file, token + '\n', { mode: 0o600 });
+    }
     return token;
+  }
+
+  /** The token a stored row stands for, when it is live and this process's SECRET_KEY made it. */
+  private usableToken(row: { token_hash: string; nonce: string | null; created_at: Date }, now: Date): string | null {
+    if (!row.nonce || !setupTokenLive(row.created_at, now)) return null;
+    const token = setupTokenFrom(this.deps.tokenKey, row.nonce);
+    return constantTimeEqual(Buffer.from(row.token_hash, 'hex'), sha256(token)) ? token : null;
   }
 
   /** Makes the caller the first admin. The token dies with its first use or once any admin exists. */
@@ -167,19 +205,27 @@ export class AdminService {
 
   async authenticateServiceKey(key: string): Promise<{ id: string; name: string } | null> {
     if (!key.startsWith('vk_') || key.length > 100) return null;
-    const row = await this.deps.db
-      .selectFrom('service_keys')
-      .select(['id', 'name', 'last_used_at'])
-      .where('key_hash', '=', sha256Hex(key))
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    const { db, cache } = this.deps;
+    const keyHash = sha256Hex(key);
+    // Every gate check comes with a key: memory holds the live ones (a revocation empties it).
+    const row = await cache.rememberByKey(keyHash, async () => {
+      const found = await db
+        .selectFrom('service_keys')
+        .select(['id', 'name', 'last_used_at'])
+        .where('key_hash', '=', keyHash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return found ? { accountId: SERVICE_KEYS_BUCKET, value: found } : null;
+    });
     if (!row) return null;
     const now = this.deps.clock.now();
     if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
-      await this.deps.db.updateTable('service_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      await db.updateTable('service_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      cache.update(SERVICE_KEYS_BUCKET, keyHash, { ...row, last_used_at: now });
     }
     return { id: row.id, name: row.name };
   }
+
 
   async accountExists(accountId: string): Promise<boolean> {
     return !!(await findAccountById(this.deps.db, accountId));

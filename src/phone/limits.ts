@@ -63,12 +63,13 @@ export class SendLimits {
   async consume(target: SendTarget): Promise<void> {
     const caps = this.caps(target);
     const before = await Promise.all(caps.map((cap) => this.limiter.peek(cap.policy, cap.key)));
-    this.refuseIfOver(caps, before, (state, limit) => state.count >= limit);
+    this.refuseIfOver(caps, before, (state, limit) => state.count >= limit, true);
     const after = await Promise.all(caps.map((cap) => this.limiter.hit(cap.policy, cap.key)));
     this.refuseIfOver(caps, after, (state, limit) => state.count > limit);
   }
 
-  private refuseIfOver(caps: Cap[], states: LimitState[], over: (state: LimitState, limit: number) => boolean): void {
+  /** `peeked`: the states were only looked at, so the limiter has not counted the refusal yet. */
+  private refuseIfOver(caps: Cap[], states: LimitState[], over: (state: LimitState, limit: number) => boolean, peeked = false): void {
     let worst: { cap: Cap; state: LimitState } | undefined;
     caps.forEach((cap, i) => {
       const state = states[i]!;
@@ -76,6 +77,7 @@ export class SendLimits {
       if (over(state, cap.limit ?? state.limit) && (!worst || state.resetAt > worst.state.resetAt)) worst = { cap, state };
     });
     if (!worst) return;
+    if (peeked) this.limiter.noteExceeded(worst.cap.policy);
     const retryAfter = Math.max(1, secondsUntil(this.clock.now(), worst.state.resetAt));
     throw new AppError('rate_limited', {
       detail: `${worst.cap.detail} Please try again in ${durationInWords(retryAfter)}.`,

@@ -126,3 +126,26 @@ export async function auditOf(
     createdAt: r.created_at,
   }));
 }
+
+/**
+ * Deletes audit events older than `days` (AUDIT_RETENTION_DAYS, 400 by default) before the clock's now, oldest first, 1,000 a
+ * transaction so a sweep never holds a long lock. The log refuses any other deletion: each
+ * transaction names its cutoff to the table's trigger (migrations/0021_audit_retention.ts).
+ * Returns how many went.
+ */
+export async function purgeAudit(db: Kysely<DB>, clock: { now(): Date }, days: number): Promise<number> {
+  const before = new Date(clock.now().getTime() - days * 86400_000);
+  let total = 0;
+  for (;;) {
+    const n = await db.transaction().execute(async (trx) => {
+      await sql`SELECT set_config('verity.audit_purge_before', ${before.toISOString()}, true)`.execute(trx);
+      const result = await trx
+        .deleteFrom('audit_events')
+        .where('id', 'in', (eb) => eb.selectFrom('audit_events').select('id').where('created_at', '<', before).orderBy('created_at').limit(1000))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+    total += n;
+    if (n < 1000) return total;
+  }
+}

@@ -13,6 +13,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Put before every Redis key (REDIS_KEY_PREFIX), so services or test runs sharing one Redis keep apart. */
+  readonly redisKeyPrefix: string;
   readonly production: boolean;
   readonly emailTransport: 'outbox' | 'smtp';
   readonly smtpUrl: string | undefined;
@@ -64,6 +66,8 @@ export interface Config {
    * that dies meanwhile leaves it to be claimed again after it. Longer than any hand-off.
    */
   readonly outboxClaimSeconds: number;
+  /** Audit events are deleted this many days after they happened (src/platform/audit.ts purgeAudit). */
+  readonly auditRetentionDays: number;
   /** An approved security reset takes effect this long after the approval (SECURITY_RESET_WAIT_HOURS). */
   readonly securityResetWaitHours: number;
 }
@@ -163,6 +167,14 @@ function headerName(env: Env, name: string, fallback: string): string {
   if (!raw) return fallback;
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(raw)) throw new ConfigError(name, `must be an HTTP header name such as CF-IPCountry (got "${raw.slice(0, 100)}")`);
   return raw.toLowerCase();
+}
+
+/** A Redis key prefix: printable ASCII without spaces, at most 100 characters; `verity:` by default. */
+function redisKeyPrefix(env: Env, name: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 'verity:';
+  if (!/^[!-~]{1,100}$/.test(raw)) throw new ConfigError(name, `must be 1 to 100 printable characters without spaces, like verity: (got "${raw.slice(0, 100)}")`);
+  return raw;
 }
 
 /** proxy-addr's names for address ranges, accepted as they are. */
@@ -268,6 +280,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(env.DATA_DIR || './data'),
     databaseUrl,
     redisUrl,
+    redisKeyPrefix: redisKeyPrefix(env, 'REDIS_KEY_PREFIX'),
     production,
     emailTransport,
     smtpUrl,
@@ -290,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
     outboxRetentionDays: integer(env, 'OUTBOX_RETENTION_DAYS', 30, 1, 3650),
     outboxClaimSeconds: integer(env, 'OUTBOX_CLAIM_SECONDS', 60, 5, 3600),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 30, 36500),
     securityResetWaitHours: integer(env, 'SECURITY_RESET_WAIT_HOURS', 72, 1, 30 * 24),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });

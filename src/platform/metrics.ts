@@ -53,6 +53,23 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60],
       registers: [registry],
     }),
+    memberCacheLookups: new Counter({
+      name: 'verity_member_cache_lookups_total',
+      help: 'Member cache lookups: hit, miss, or bypass (the change feed is down, so the database answers)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    changeFeedUp: new Gauge({
+      name: 'verity_change_feed_up',
+      help: '1 while this process hears committed changes (LISTEN/NOTIFY) and may serve members from memory, else 0',
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'verity_rate_limit_exceeded_total',
+      help: 'Hits past a rate limit or cap, by policy (src/platform/ratelimit.ts): a refused request, a sign-in lock, a code not sent',
+      labelNames: ['policy'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -123,6 +123,8 @@ export interface CounterStore {
   /** Counters in the order of `keys` (0 where none). */
   getMany(keys: readonly string[]): Promise<number[]>;
   delete(key: string): Promise<void>;
+  /** Removes several counters in one round trip (a reset clears every slot of a window). */
+  deleteMany(keys: readonly string[]): Promise<void>;
   /** Removes counters whose window has ended. */
   sweep(now: Date): Promise<void>;
 }
@@ -159,6 +161,10 @@ export class DbCounterStore implements CounterStore {
 
   async delete(key: string): Promise<void> {
     await this.db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length) await this.db.deleteFrom('rate_limit_counters').where('key', 'in', [...keys]).execute();
   }
 
   async sweep(now: Date): Promise<void> {
@@ -206,6 +212,10 @@ export class RedisCounterStore implements CounterStore {
     await this.redis.del(this.prefix + key);
   }
 
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length) await this.redis.del(...keys.map((k) => this.prefix + k));
+  }
+
   async sweep(): Promise<void> {
     // Redis expires keys itself.
   }
@@ -225,11 +235,19 @@ interface Slots {
 }
 
 export class RateLimiter {
+  /** Told of every hit past a limit (the app counts them in a metric, by policy). */
+  onExceeded: ((name: PolicyName) => void) | undefined;
+
   constructor(
     private readonly store: CounterStore,
     private readonly clock: Clock,
     private readonly enabled = true,
   ) {}
+
+  /** For a caller that refuses on `peek` (without a hit): counts the refusal as `hit` would. */
+  noteExceeded(name: PolicyName): void {
+    this.onExceeded?.(name);
+  }
 
   private slots(name: PolicyName, key: string): Slots {
     const policy: Policy = policies[name];
@@ -289,7 +307,9 @@ export class RateLimiter {
     const current = await this.store.increment(s.current, s.keepUntil, s.keepSeconds);
     const older = await this.store.getMany(s.older);
     const state = this.state(s, [...older, current]);
-    return { ...state, exceeded: state.count > s.policy.limit, slot: s.current };
+    const exceeded = state.count > s.policy.limit;
+    if (exceeded) this.onExceeded?.(name);
+    return { ...state, exceeded, slot: s.current };
   }
 
   /** Takes a reserved hit back (the guarded attempt succeeded). */
@@ -315,7 +335,7 @@ export class RateLimiter {
   async reset(name: PolicyName, key: string): Promise<void> {
     if (!this.enabled) return;
     const s = this.slots(name, key);
-    await Promise.all([...s.older, s.current].map((k) => this.store.delete(k)));
+    await this.store.deleteMany([...s.older, s.current]);
   }
 
   sweep(): Promise<void> {
@@ -404,6 +424,10 @@ export class FallbackCounterStore implements CounterStore {
 
   delete(key: string): Promise<void> {
     return this.run((s) => s.delete(key));
+  }
+
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return this.run((s) => s.deleteMany(keys));
   }
 
   async sweep(now: Date): Promise<void> {

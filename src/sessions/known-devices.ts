@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { findAccountById } from '../accounts/queries.js';
 import { recordAudit, type RequestMeta } from '../platform/audit.js';
 import type { Clock } from '../platform/clock.js';
@@ -53,17 +53,16 @@ export class KnownDevices {
     const cookie = presented ?? randomToken(random);
     const deviceHash = hmac(key, 'device', cookie).toString('hex');
     const userAgent = meta.userAgent?.slice(0, 512) ?? null;
-    // The primary key decides: of two racing sign-ins from one new browser, one inserts.
-    const inserted = await trx
+    // The primary key decides: of two racing sign-ins from one new browser, one inserts. A
+    // browser already known is updated by the same statement; `xmax = 0` tells an inserted
+    // row from an updated one (one round trip on every sign-in).
+    const row = await trx
       .insertInto('known_devices')
       .values({ account_id: accountId, device_hash: deviceHash, first_seen_at: now, last_seen_at: now, user_agent: userAgent })
-      .onConflict((oc) => oc.columns(['account_id', 'device_hash']).doNothing())
-      .returning('account_id')
-      .executeTakeFirst();
-    if (!inserted) {
-      await trx.updateTable('known_devices').set({ last_seen_at: now, user_agent: userAgent }).where('account_id', '=', accountId).where('device_hash', '=', deviceHash).execute();
-      return { cookie, isNew: false };
-    }
+      .onConflict((oc) => oc.columns(['account_id', 'device_hash']).doUpdateSet({ last_seen_at: now, user_agent: userAgent }))
+      .returning(sql<boolean>`xmax = 0`.as('inserted'))
+      .executeTakeFirstOrThrow();
+    if (!row.inserted) return { cookie, isNew: false };
     if (!how.quiet) await this.tell(trx, accountId, meta, now);
     return { cookie, isNew: true };
   }

@@ -8,7 +8,14 @@ export async function insertSession(db: Kysely<DB>, row: Insertable<SessionsTabl
 
 type SessionScope = DB & { s: SessionsTable };
 
-/** The one rule for a live session: not revoked, not past its absolute lifetime, not idle too long. */
+/**
+ * The one rule for a live session: not revoked, not past its absolute lifetime, not idle too
+ * long. `live` says it in SQL, `isLive` the same for a session held in memory.
+ */
+export function isLive(s: Pick<SessionRow, 'revoked_at' | 'expires_at' | 'last_seen_at'>, now: Date, idleSeconds: number): boolean {
+  return s.revoked_at === null && s.expires_at > now && s.last_seen_at > addSeconds(now, -idleSeconds);
+}
+
 function live(now: Date, idleSeconds: number) {
   return (eb: ExpressionBuilder<SessionScope, 's'>) =>
     eb.and([eb('s.revoked_at', 'is', null), eb('s.expires_at', '>', now), eb('s.last_seen_at', '>', addSeconds(now, -idleSeconds))]);
@@ -91,16 +98,21 @@ export async function listLiveSessions(db: Kysely<DB>, accountId: string, now: D
     .execute();
 }
 
-/** When a live session of this account was last stepped up, or null. */
-export async function findLiveElevation(db: Kysely<DB>, accountId: string, sessionId: string, now: Date, idleSeconds: number): Promise<Date | null> {
-  const row = await db
+/** When a live session of this account was last stepped up (null if never), and when the session ends; undefined if it is not live. */
+export async function findLiveElevation(
+  db: Kysely<DB>,
+  accountId: string,
+  sessionId: string,
+  now: Date,
+  idleSeconds: number,
+): Promise<{ elevated_until: Date | null; expires_at: Date } | undefined> {
+  return db
     .selectFrom('sessions as s')
-    .select('s.elevated_until')
+    .select(['s.elevated_until', 's.expires_at'])
     .where('s.id', '=', sessionId)
     .where('s.account_id', '=', accountId)
     .where(live(now, idleSeconds))
     .executeTakeFirst();
-  return row?.elevated_until ?? null;
 }
 
 export async function revokeSession(db: Kysely<DB>, accountId: string, sessionId: string, now: Date): Promise<number> {

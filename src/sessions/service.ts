@@ -8,6 +8,7 @@ import type { Db } from '../platform/db/database.js';
 import type { AccountRow, DB, MemberAccount, SessionRow } from '../platform/db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Metrics } from '../platform/metrics.js';
+import type { MemberCache } from '../platform/member-cache.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
 import type { ChallengeView } from '../challenges/service.js';
@@ -63,6 +64,8 @@ export interface SessionDeps {
   /** secrets.tokenKey: device cookies are kept as an HMAC under it (known-devices.ts). */
   tokenKey: Buffer;
   policy: SessionPolicy;
+  /** What this process remembers of signed-in members (platform/member-cache.ts). */
+  cache: MemberCache;
   /** Opens a sign-in challenge (the challenges service; a function, as it needs this service too). */
   loginChallenge(input: { account: AccountRow; reason: string }, meta: RequestMeta): Promise<ChallengeView>;
   /** Whether an account has two-step verification on (two-step verification plugs in here). */
@@ -158,7 +161,8 @@ export class SessionService {
       await recordAudit(trx, clock.now(), { event: 'signin.succeeded', accountId: account.id, meta, details: { sessionId: created.session.id } });
       return created;
     });
-    this.deps.outbox.wake();
+    // Only a new browser's notice was queued; a known browser gives the outbox nothing to do.
+    if (issued.device.isNew) this.deps.outbox.wake();
     metrics.signIns.inc({ outcome: 'success' });
     return { status: 'authenticated', issued, account };
   }
@@ -181,14 +185,30 @@ export class SessionService {
     });
   }
 
-  /** Resolves a bearer token to a live session of a usable account, or null. */
+  /**
+   * Resolves a bearer token to a live session of a usable account, or null. Memory answers
+   * when it holds the session (every revocation empties it, on every process); the rules of
+   * a live session are checked again on each use, as time passes without any change.
+   */
   async authenticate(token: string): Promise<Authenticated | null> {
     if (!token || token.length > 100) return null;
-    const now = this.deps.clock.now();
-    const found = await q.findLiveSessionByHash(this.deps.db, sha256Hex(token), now, this.deps.policy.idleSeconds);
+    const { db, cache, clock, policy } = this.deps;
+    const now = clock.now();
+    const tokenHash = sha256Hex(token);
+    let found = await cache.rememberByKey(tokenHash, async () => {
+      const row = await q.findLiveSessionByHash(db, tokenHash, now, policy.idleSeconds);
+      return row ? { accountId: row.account.id, value: row } : null;
+    });
+    if (found && !q.isLive(found.session, now, policy.idleSeconds)) {
+      // Memory's last-seen time may be older than another process's touch: ask the database.
+      found = (await q.findLiveSessionByHash(db, tokenHash, now, policy.idleSeconds)) ?? null;
+      if (found) cache.update(found.account.id, tokenHash, found);
+    }
     if (!found || found.account.status !== 'active') return null;
     if (now.getTime() - found.session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
-      await q.touchSession(this.deps.db, found.session.id, now, addSeconds(now, -TOUCH_INTERVAL_SECONDS));
+      await q.touchSession(db, found.session.id, now, addSeconds(now, -TOUCH_INTERVAL_SECONDS));
+      found = { account: found.account, session: { ...found.session, last_seen_at: now } };
+      cache.update(found.account.id, tokenHash, found);
     }
     return found;
   }
@@ -196,9 +216,10 @@ export class SessionService {
   /** Whether this live session of the account has stepped up within the last few minutes. */
   async isElevated(accountId: string, sessionId: string): Promise<boolean> {
     if (!isUuid(sessionId)) return false;
-    const now = this.deps.clock.now();
-    const until = await q.findLiveElevation(this.deps.db, accountId, sessionId, now, this.deps.policy.idleSeconds);
-    return until !== null && until > now;
+    const { db, cache, clock, policy } = this.deps;
+    const now = clock.now();
+    const found = await cache.remember(accountId, `elevation:${sessionId}`, () => q.findLiveElevation(db, accountId, sessionId, now, policy.idleSeconds));
+    return !!found && found.expires_at > now && found.elevated_until !== null && found.elevated_until > now;
   }
 
   async list(accountId: string, currentId: string): Promise<SessionView[]> {

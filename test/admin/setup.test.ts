@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SETUP_TOKEN_FILE, SETUP_TOKEN_LIFETIME_SECONDS } from '../../src/admin/service.js';
@@ -105,13 +106,36 @@ describe('first admin setup', () => {
     expect((await setup(fresh, member.token)).statusCode).toBe(200);
   });
 
-  it('writes a new token when the file was deleted (the old one stops working)', async () => {
+  it('writes the live token again when the file was deleted', async () => {
     const first = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
-    rmSync(join(t.config.dataDir, SETUP_TOKEN_FILE));
-    const fresh = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
-    expect(fresh).not.toBe(first);
+    const file = join(t.config.dataDir, SETUP_TOKEN_FILE);
+    rmSync(file);
+    expect(await t.app.verity.admin.prepareSetupToken(t.config.dataDir)).toBe(first);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first);
     const member = await signUp(t);
-    expect((await setup(first, member.token)).statusCode).toBe(410);
+    expect((await setup(first, member.token)).statusCode).toBe(200);
+  });
+
+  it('another process, with a DATA_DIR of its own, writes the same token; it works once', async () => {
+    const first = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
+    const otherDir = mkdtempSync(join(tmpdir(), 'verity-setup-'));
+    try {
+      expect(await t.app.verity.admin.prepareSetupToken(otherDir)).toBe(first);
+      expect(readFileSync(join(otherDir, SETUP_TOKEN_FILE), 'utf8').trim()).toBe(first);
+      // And the first folder's token still works: the second start did not replace it.
+      expect(await t.app.verity.admin.prepareSetupToken(t.config.dataDir)).toBe(first);
+      const [one, two] = [await signUp(t), await signUp(t)];
+      expect((await setup(first, one.token)).statusCode).toBe(200);
+      expect((await setup(first, two.token)).statusCode).toBe(410);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces a token it cannot have made (another SECRET_KEY, or a row from before)', async () => {
+    await t.db.insertInto('admin_setup_tokens').values({ id: 1, token_hash: 'ab'.repeat(32), nonce: null, created_at: t.clock.now() }).execute();
+    const fresh = (await t.app.verity.admin.prepareSetupToken(t.config.dataDir))!;
+    const member = await signUp(t);
     expect((await setup(fresh, member.token)).statusCode).toBe(200);
   });
 

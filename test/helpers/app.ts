@@ -56,6 +56,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await buildApp({
     config,
     db: database.db,
+    // The member cache is on in every test, as in production: the whole suite checks that
+    // every change it makes is seen at once (platform/member-cache.ts).
+    changes: database.changes,
     clock,
     random: options.random ?? secureRandom,
     secrets: deriveSecrets(TEST_SECRET),

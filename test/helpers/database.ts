@@ -13,7 +13,7 @@ function withDatabase(url: string, database: string): string {
 }
 
 /** A fresh, migrated database for one test file: a copy of the run's template. */
-export async function openTestDatabase(): Promise<Database> {
+export async function openTestDatabase(): Promise<Database & { url?: string }> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const template = inject('pgTemplate');
@@ -31,9 +31,11 @@ export async function openTestDatabase(): Promise<Database> {
       }
     }
     await admin.end();
-    const database = await openDatabase({ databaseUrl: withDatabase(url, name), poolSize: 8 });
+    const databaseUrl = withDatabase(url, name);
+    const database = await openDatabase({ databaseUrl, poolSize: 8 });
     return {
       ...database,
+      url: databaseUrl,
       close: async () => {
         await database.close();
         const client = new pg.Client({ connectionString: url });

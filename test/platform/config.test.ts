@@ -72,6 +72,13 @@ describe('loadConfig', () => {
     expect(config.twilio.baseUrl).toBe('http://127.0.0.1:9999');
   });
 
+  it('reads REDIS_KEY_PREFIX (verity: unless set), refusing spaces and control characters', () => {
+    expect(loadConfig({}).redisKeyPrefix).toBe('verity:');
+    expect(loadConfig({ REDIS_KEY_PREFIX: 'market-a:verity:' }).redisKeyPrefix).toBe('market-a:verity:');
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'has space:' })).toThrow(/^REDIS_KEY_PREFIX: /);
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'x'.repeat(101) })).toThrow(/^REDIS_KEY_PREFIX: /);
+  });
+
   it('accepts a complete production environment', () => {
     const config = loadConfig(PRODUCTION);
     expect(config).toMatchObject({ production: true, emailTransport: 'smtp', smsTransport: 'twilio', rateLimit: true, secretKey: SECRET });

@@ -21,10 +21,13 @@ const post = (url: string, payload?: object) => t.app.inject({ method: 'POST', u
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
+/** A support ticket's key: 256 random bits, base64url, new on every request. */
+const KEY = /"key":"[A-Za-z0-9_-]{43}"/g;
+
 /** What a client can see of an answer, minus what differs on every request. */
 function visible(res: LightMyRequestResponse) {
   const { date: _date, 'x-request-id': _id, ...headers } = res.headers;
-  return { status: res.statusCode, body: res.body.replace(UUID, '<id>'), headers, cookies: res.cookies };
+  return { status: res.statusCode, body: res.body.replace(UUID, '<id>').replace(KEY, '"key":"<key>"'), headers, cookies: res.cookies };
 }
 
 function expectAlike(answers: LightMyRequestResponse[]) {
@@ -79,6 +82,36 @@ describe('answers that must not tell known from unknown', () => {
     expectAlike(answers);
     expect(answers[0]!.statusCode).toBe(410);
     expect(answers[0]!.json().code).toBe('token_invalid');
+  });
+
+  it('security reset request: a known and an unknown login (the case id aside)', async () => {
+    const member = await signUp(t);
+    // A contact address each (of one length): requests are also counted per contact address.
+    const request = (login: string, n: number) =>
+      post('/v1/recovery/security-reset', { login, fullName: 'Maria Santos', contactEmail: `lost-phone${n}@contact.test`, details: 'I lost my phone on the bus and cannot sign in.' });
+    const answers = [await request(member.username, 1), await request(member.email, 2), await request('no-such-member', 3), await request('nobody@example.com', 4)];
+    expectAlike(answers);
+    expect(answers[0]!.statusCode).toBe(202);
+    expect(answers[0]!.json().status).toBe('pending_review');
+  });
+
+  it('support ticket: about a known login, an unknown one, and none (ticket id and key aside)', async () => {
+    const member = await signUp(t);
+    const ticket = (login?: string) =>
+      post('/v1/support/tickets', {
+        email: 'asker@example.org',
+        name: 'Ana Reyes',
+        category: 'account_recovery',
+        subject: 'I lost access to my e-mail',
+        message: 'My old work address is gone, and I cannot reset my password.',
+        ...(login ? { login } : {}),
+      });
+    const answers = [await ticket(member.username), await ticket(member.email), await ticket('no-such-member'), await ticket('nobody@example.com'), await ticket()];
+    expectAlike(answers);
+    expect(answers[0]!.statusCode).toBe(201);
+    const keys = answers.map((a) => a.json().key as string);
+    expect(new Set(keys).size).toBe(answers.length);
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('sign-in: a wrong password for a known login and any password for an unknown one', async () => {

@@ -6,6 +6,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from './pglite-dialect.js';
 import pg from 'pg';
 import { lockDataDir } from './datadir-lock.js';
+import { PgChangeFeed, PgliteChangeFeed, type ChangeFeed } from './change-feed.js';
+import { watchingDialect } from './watch.js';
 import type { DB } from './schema.js';
 
 export type Db = Kysely<DB>;
@@ -13,6 +15,8 @@ export type Db = Kysely<DB>;
 export interface Database {
   readonly db: Db;
   readonly kind: 'pglite' | 'postgres';
+  /** Committed changes to what the member cache holds (change-feed.ts); not listening until subscribed. */
+  readonly changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -62,8 +66,17 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     // ends its sessions (a stop, a failover: 57P01) makes a busy client emit 'error' with no
     // listener, which kills the process. The query in hand fails on its own (a 503).
     pool.on('connect', (client) => client.on('error', () => undefined));
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const changes = new PgChangeFeed(options.databaseUrl);
+    const db = new Kysely<DB>({ dialect: watchingDialect(new PostgresDialect({ pool }), () => changes.noteLocalWrite()) });
+    return {
+      db,
+      kind: 'postgres',
+      changes,
+      close: async () => {
+        await changes.close();
+        await db.destroy();
+      },
+    };
   }
   // One process per data folder: a second server (or `npm run migrate`) is refused.
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -75,12 +88,15 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     release();
     throw error;
   }
-  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  const changes = new PgliteChangeFeed(pglite);
+  const db = new Kysely<DB>({ dialect: watchingDialect(new PGliteDialect({ pglite }), () => changes.noteLocalWrite()) });
   return {
     db,
     kind: 'pglite',
+    changes,
     close: async () => {
       try {
+        await changes.close();
         await db.destroy();
         if (!pglite.closed) await pglite.close();
       } finally {

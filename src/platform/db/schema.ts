@@ -133,6 +133,8 @@ export interface ServiceKeysTable {
 export interface AdminSetupTokensTable {
   id: Generated<number>;
   token_hash: string;
+  /** The token is HMAC(SECRET_KEY's token key, nonce), so every process can write it (0019); null in rows from before. */
+  nonce: string | null;
   created_at: Timestamp;
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { securityHeaders } from './security-headers.js';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -21,7 +21,7 @@ import { renderPage, safeNext } from './pages.js';
 export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
   const { config, secrets } = app.verity;
 
-  await app.register(fastifyHelmet, {
+  const headers = securityHeaders({
     // Strict CSP: no inline script anywhere; pages work without JavaScript.
     contentSecurityPolicy: {
       directives: {
@@ -37,6 +37,10 @@ export async function registerWebPlatform(app: FastifyInstance): Promise<void> {
       },
     },
     hsts: config.production,
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(fastifyCookie, { secret: secrets.cookieSecret });
   await app.register(fastifyCsrf, {
