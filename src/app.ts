@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await cache.start();
-  const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics, deps.secrets.outboxKey);
+  const outbox = new Outbox(deps.db, deps.clock, deps.transports, log.child({ component: 'outbox' }), metrics, deps.secrets.outboxKey, deps.config.outboxClaimSeconds);
   const sessions = new SessionService({
     db: deps.db,
     clock: deps.clock,

@@ -11,7 +11,7 @@ import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createMetrics } from './platform/metrics.js';
 import { createTransports } from './platform/messaging/transports/index.js';
-import { DbCounterStore, RedisCounterStore, type CounterStore } from './platform/ratelimit.js';
+import { DbCounterStore, FallbackCounterStore, RedisCounterStore, type CounterStore } from './platform/ratelimit.js';
 import { deriveSecrets, loadSecretKey } from './platform/secrets.js';
 import { closeHttp, installShutdown } from './platform/shutdown.js';
 
@@ -34,11 +34,23 @@ async function main(): Promise<void> {
   const applied = await migrateToLatest(database.db);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
+  const metrics = createMetrics({ defaults: true });
   let redis: Redis | undefined;
   let counterStore: CounterStore = new DbCounterStore(database.db);
   if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-    counterStore = new RedisCounterStore(redis, `${config.redisKeyPrefix}rl:`);
+    // Redis down must not stop rate limiting (nor fail requests): the database counts meanwhile.
+    counterStore = new FallbackCounterStore(redis, new RedisCounterStore(redis, `${config.redisKeyPrefix}rl:`), counterStore, {
+      onFallback: (err) => {
+        metrics.rateLimitFallback.set(1);
+        metrics.rateLimitFallbacks.inc();
+        log.warn({ err }, 'redis unreachable: rate limits fall back to the database');
+      },
+      onRecover: () => {
+        metrics.rateLimitFallback.set(0);
+        log.info('redis reachable again: rate limits back on redis');
+      },
+    });
   }
 
   let transports;
@@ -61,7 +73,7 @@ async function main(): Promise<void> {
     transports,
     counterStore,
     logger: log,
-    metrics: createMetrics({ defaults: true }),
+    metrics,
   });
 
   const setupToken = await app.verity.admin.prepareSetupToken(config.dataDir);

@@ -2,7 +2,8 @@ import type { RequestMeta } from '../platform/audit.js';
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/crypto.js';
 import type { Db } from '../platform/db/database.js';
-import type { AccountRow, ChallengePurpose, ChallengeRow } from '../platform/db/schema.js';
+import type { Kysely } from 'kysely';
+import type { AccountRow, ChallengePurpose, ChallengeRow, DB } from '../platform/db/schema.js';
 import type { AppError } from '../platform/errors.js';
 import type { Outbox } from '../platform/messaging/outbox.js';
 import type { RateLimiter } from '../platform/ratelimit.js';
@@ -49,7 +50,15 @@ export interface VerifyInput {
 }
 
 export type Verdict =
-  | { passed: true }
+  | {
+      passed: true;
+      /**
+       * Uses up what passed (a sent code), in the transaction that marks the challenge passed
+       * and issues its outcome, so a crash between them cannot leave a used code and no
+       * session. False when it was used meanwhile (the try is then refused).
+       */
+      consume?: (trx: Kysely<DB>) => Promise<boolean>;
+    }
   /** A wrong guess: it stays counted against the challenge and the account. */
   | { passed: false; error: AppError; counted: true }
   /** Refused before anything was compared (no code sent yet, code out of tries): no guess is counted. */

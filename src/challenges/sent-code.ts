@@ -89,10 +89,7 @@ export function sentCodeMethod(options: SentCodeOptions): ChallengeMethod {
         const attemptsLeft = codes.MAX_ATTEMPTS - row.attempts;
         return { passed: false, error: new AppError('code_invalid', { detail: codes.wrongCodeDetail(attemptsLeft), extra: { attemptsLeft } }), counted: true };
       }
-      if (!(await q.useCode(ctx.db, row, now))) {
-        return { passed: false, error: new AppError('code_expired', { detail: 'This code was replaced by a newer one. Enter the latest code we sent.' }), counted: false };
-      }
-      return { passed: true };
+      return { passed: true, consume: (trx) => q.useCode(trx, row, now) };
     },
   };
 }

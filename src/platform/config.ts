@@ -61,6 +61,11 @@ export interface Config {
   readonly shutdownTimeoutSeconds: number;
   /** Sent and abandoned outbox messages are deleted this many days after they were written. */
   readonly outboxRetentionDays: number;
+  /**
+   * A message being handed over is claimed for this long (OUTBOX_CLAIM_SECONDS); a process
+   * that dies meanwhile leaves it to be claimed again after it. Longer than any hand-off.
+   */
+  readonly outboxClaimSeconds: number;
   /** Audit events are deleted this many days after they happened (src/platform/audit.ts purgeAudit). */
   readonly auditRetentionDays: number;
   /** An approved security reset takes effect this long after the approval (SECURITY_RESET_WAIT_HOURS). */
@@ -297,6 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
     outboxRetentionDays: integer(env, 'OUTBOX_RETENTION_DAYS', 30, 1, 3650),
+    outboxClaimSeconds: integer(env, 'OUTBOX_CLAIM_SECONDS', 60, 5, 3600),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 30, 36500),
     securityResetWaitHours: integer(env, 'SECURITY_RESET_WAIT_HOURS', 72, 1, 30 * 24),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

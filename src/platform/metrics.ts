@@ -36,6 +36,16 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    rateLimitFallback: new Gauge({
+      name: 'verity_ratelimit_fallback',
+      help: '1 while rate-limit counters go to the database because Redis is unreachable, else 0',
+      registers: [registry],
+    }),
+    rateLimitFallbacks: new Counter({
+      name: 'verity_ratelimit_fallback_total',
+      help: 'Times rate limits fell back from Redis to the database',
+      registers: [registry],
+    }),
     handoffSeconds: new Histogram({
       name: 'verity_message_handoff_seconds',
       help: 'Time from a message being queued to its transport accepting it',

@@ -347,3 +347,91 @@ export class RateLimiter {
     return new AppError('rate_limited', { retryAfter });
   }
 }
+
+/** What FallbackCounterStore reports when it changes store (the server logs and counts it). */
+export interface FallbackEvents {
+  /** Redis became unreachable: counters now go to the database. */
+  onFallback(error: unknown): void;
+  /** Redis answers again: counters go back to it. */
+  onRecover(): void;
+}
+
+/**
+ * Redis while it answers, the database while it does not: rate limits never stop counting
+ * (and never fail requests) because Redis is down. While ioredis is not connected the
+ * database takes every call at once, without waiting on Redis's reconnect; a call that
+ * fails on Redis is repeated on the database. When Redis is back ('ready') counting returns
+ * to it. Hits counted during the outage stay in the database for their window, so a limit
+ * may allow up to twice its count across a switch: the price of not refusing everyone.
+ */
+export class FallbackCounterStore implements CounterStore {
+  private onDb = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly primary: CounterStore,
+    private readonly fallback: CounterStore,
+    private readonly events: FallbackEvents,
+  ) {
+    redis.on('ready', () => {
+      if (!this.onDb) return;
+      this.onDb = false;
+      events.onRecover();
+    });
+    redis.on('error', (error: unknown) => this.fellBack(error));
+    redis.on('reconnecting', () => this.fellBack(new Error('redis connection lost')));
+  }
+
+  /** Whether counters are going to the database now. */
+  get usingFallback(): boolean {
+    return this.onDb;
+  }
+
+  private fellBack(error: unknown): void {
+    if (this.onDb) return;
+    this.onDb = true;
+    this.events.onFallback(error);
+  }
+
+  private async run<T>(call: (store: CounterStore) => Promise<T>): Promise<T> {
+    if (!this.onDb && this.redis.status === 'ready') {
+      try {
+        return await call(this.primary);
+      } catch (error) {
+        this.fellBack(error);
+      }
+    } else if (!this.onDb) {
+      this.fellBack(new Error(`redis is ${this.redis.status}`));
+    }
+    return call(this.fallback);
+  }
+
+  increment(key: string, expiresAt: Date, keepSeconds: number): Promise<number> {
+    return this.run((s) => s.increment(key, expiresAt, keepSeconds));
+  }
+
+  decrement(key: string): Promise<void> {
+    return this.run((s) => s.decrement(key));
+  }
+
+  get(key: string): Promise<number> {
+    return this.run((s) => s.get(key));
+  }
+
+  getMany(keys: readonly string[]): Promise<number[]> {
+    return this.run((s) => s.getMany(keys));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.run((s) => s.delete(key));
+  }
+
+  deleteMany(keys: readonly string[]): Promise<void> {
+    return this.run((s) => s.deleteMany(keys));
+  }
+
+  async sweep(now: Date): Promise<void> {
+    // The database's counters from an outage are swept whichever store is in use.
+    await this.fallback.sweep(now);
+  }
+}

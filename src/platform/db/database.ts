@@ -53,6 +53,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
+      // A stopped or unreachable server fails a request within this, never hangs it.
+      connectionTimeoutMillis: 5000,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -60,6 +62,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     });
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => undefined);
+    // Nor one checked out: pg-pool only listens while a client is idle, and a server that
+    // ends its sessions (a stop, a failover: 57P01) makes a busy client emit 'error' with no
+    // listener, which kills the process. The query in hand fails on its own (a 503).
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const changes = new PgChangeFeed(options.databaseUrl);
     const db = new Kysely<DB>({ dialect: watchingDialect(new PostgresDialect({ pool }), () => changes.noteLocalWrite()) });
     return {

@@ -90,6 +90,8 @@ export class Outbox {
     private readonly metrics: Metrics,
     /** Seals bodies at rest (Secrets.outboxKey). */
     private readonly key: Buffer,
+    /** How long a claim lasts (config.outboxClaimSeconds). */
+    private readonly claimSeconds: number = delivery.claimSeconds,
   ) {}
 
   enqueue(trx: Kysely<DB>, message: NewMessage): Promise<string> {
@@ -233,7 +235,7 @@ export class Outbox {
         .set({
           status: 'processing',
           attempts: sql`attempts + 1`,
-          locked_until: addSeconds(now, delivery.claimSeconds),
+          locked_until: addSeconds(now, this.claimSeconds),
         })
         .where('id', 'in', ids)
         .returningAll()

@@ -15,7 +15,7 @@ export const opsRoutes: FastifyPluginAsync = async (app) => {
       return { status: 'ready' };
     } catch (err) {
       request.log.warn({ err }, 'database not reachable');
-      return reply.code(503).type('application/problem+json').send({
+      return reply.code(503).header('Retry-After', '5').type('application/problem+json').send({
         type: '/problems/service_unavailable',
         title: 'Not ready',
         status: 503,

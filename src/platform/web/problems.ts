@@ -63,6 +63,30 @@ export function fieldErrors(validation: AjvError[], context: string | undefined)
   });
 }
 
+/** Node's words for a connection that could not be made or was lost. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATEs of a server going away or refusing connections: admin/crash shutdown, starting up, too many clients. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** node-postgres says these in words only (no code). */
+const CONNECTION_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /not queryable/, /^Client was closed/];
+
+/**
+ * The database (or another backing service) is unreachable, not the request at fault: the
+ * server is stopped, restarting or refusing connections. Looks through `cause` and the
+ * errors of an AggregateError (a refused dual-stack connect).
+ */
+export function isUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 4) return false;
+  const e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || e.code.startsWith('08'))) return true;
+  if (typeof e.message === 'string' && CONNECTION_MESSAGES.some((m) => m.test(e.message as string))) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isUnavailable(inner, depth + 1))) return true;
+  return isUnavailable(e.cause, depth + 1);
+}
+
+/** What a client is told to wait before trying again while the database is away. */
+export const UNAVAILABLE_RETRY_SECONDS = 5;
+
 /** Turns anything thrown into an AppError; unknown errors become a bare 500. */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
@@ -101,6 +125,8 @@ export function toAppError(error: unknown): AppError {
     // Fastify's message may quote the request; only our own sentence goes out.
     return invalid([{ path: '/', message: 'The request could not be read.' }], 'The request could not be read.');
   }
+  // A stopped or restarting database is a 503 the client may retry, not our 500.
+  if (isUnavailable(error)) return new AppError('service_unavailable', { retryAfter: UNAVAILABLE_RETRY_SECONDS });
   return new AppError('internal_error');
 }
 
@@ -112,7 +138,8 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
 /** The API's error handler: every failure is an RFC 9457 problem document, never a stack or SQL. */
 export function apiErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const appError = toAppError(error);
-  if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+  if (appError.code === 'service_unavailable') request.log.warn({ err: error }, 'request refused: a backing service is unreachable');
+  else if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, appError);
 }
 
