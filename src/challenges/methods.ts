@@ -58,6 +58,8 @@ export type Verdict =
        * session. False when it was used meanwhile (the try is then refused).
        */
       consume?: (trx: Kysely<DB>) => Promise<boolean>;
+      /** The refusal when `consume` finds it used meanwhile (by default: a newer code replaced it). */
+      spent?: AppError;
     }
   /** A wrong guess: it stays counted against the challenge and the account. */
   | { passed: false; error: AppError; counted: true }

@@ -144,7 +144,7 @@ export class ChallengeService {
     const passed = await db.transaction().execute(async (trx) => {
       const now = clock.now();
       if (verdict.consume && !(await verdict.consume(trx))) {
-        throw new AppError('code_expired', { detail: 'This code was replaced by a newer one. Enter the latest code we sent.' });
+        throw verdict.spent ?? new AppError('code_expired', { detail: 'This code was replaced by a newer one. Enter the latest code we sent.' });
       }
       if (!(await q.markPassed(trx, challenge.id, method.type, now))) throw expired();
       await recordAudit(trx, now, { event: 'challenge.passed', accountId: account.id, meta, details: { challengeId: challenge.id, purpose: challenge.purpose, method: method.type } });

@@ -50,9 +50,12 @@ export function twoStepChallengeMethods(twoStep: TwoStepService, phone: PhoneSen
     offered: offered('backup_code'),
     hint: hint('backup_code'),
     async verify(_ctx, _challenge, account, input) {
-      if (!input.code?.trim()) return unusable('code_invalid', 'Enter one of your backup codes.');
-      if (await twoStep.backupCodes.use(account.id, input.code)) return passed;
-      return wrong('code_invalid', 'That backup code is not right, or it was used already.');
+      const code = input.code?.trim();
+      if (!code) return unusable('code_invalid', 'Enter one of your backup codes.');
+      const refused = 'That backup code is not right, or it was used already.';
+      if (!(await twoStep.backupCodes.isUnused(account.id, code))) return wrong('code_invalid', refused);
+      // Used up in the transaction that passes the challenge; of two racing uses one wins there.
+      return { passed: true, consume: (trx) => twoStep.backupCodes.use(account.id, code, trx), spent: new AppError('code_invalid', { detail: refused }) };
     },
   };
 

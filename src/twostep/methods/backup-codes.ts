@@ -65,8 +65,13 @@ export class BackupCodesMethod {
    * Uses a code up: true once per code. The conditional update decides, so of two sign-ins
    * racing with one code exactly one gets the row.
    */
-  async use(accountId: string, code: string): Promise<boolean> {
-    const { db, clock, secrets } = this.deps;
+  /**
+   * Uses a code up: one conditional update, so of two racing uses one wins. Pass the
+   * transaction that issues what the code buys (a sign-in's session), so a crash cannot
+   * leave a spent code and nothing for it.
+   */
+  async use(accountId: string, code: string, db: Kysely<DB> = this.deps.db): Promise<boolean> {
+    const { clock, secrets } = this.deps;
     const normalized = normalizeBackupCode(code);
     if (!normalized) return false;
     const row = await db
@@ -76,6 +81,21 @@ export class BackupCodesMethod {
       .where('code_hash', '=', codeHash(secrets.tokenKey, accountId, normalized))
       .where('used_at', 'is', null)
       .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Whether a code is one of the account's unused ones (compared by its HMAC); `use` decides. */
+  async isUnused(accountId: string, code: string): Promise<boolean> {
+    const { db, secrets } = this.deps;
+    const normalized = normalizeBackupCode(code);
+    if (!normalized) return false;
+    const row = await db
+      .selectFrom('backup_codes')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('code_hash', '=', codeHash(secrets.tokenKey, accountId, normalized))
+      .where('used_at', 'is', null)
       .executeTakeFirst();
     return row !== undefined;
   }
