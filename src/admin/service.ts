@@ -208,7 +208,9 @@ export class AdminService {
     const { db, cache } = this.deps;
     const keyHash = sha256Hex(key);
     // Every gate check comes with a key: memory holds the live ones (a revocation empties it).
-    const row = await cache.rememberByKey(keyHash, async () => {
+    // Keys are namespaced: a service key presented as a session token must not find this entry.
+    const slot = `service_key:${keyHash}`;
+    const row = await cache.rememberByKey(slot, async () => {
       const found = await db
         .selectFrom('service_keys')
         .select(['id', 'name', 'last_used_at'])
@@ -221,7 +223,7 @@ export class AdminService {
     const now = this.deps.clock.now();
     if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
       await db.updateTable('service_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
-      cache.update(SERVICE_KEYS_BUCKET, keyHash, { ...row, last_used_at: now });
+      cache.update(SERVICE_KEYS_BUCKET, slot, { ...row, last_used_at: now });
     }
     return { id: row.id, name: row.name };
   }

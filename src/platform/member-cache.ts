@@ -97,7 +97,8 @@ export class MemberCache {
 
   /**
    * A value found by a key that is not the account id (a session token's hash): `load`
-   * says which account it belongs to. A null result is not kept.
+   * says which account it belongs to. A null result is not kept. Keys share one space:
+   * callers prefix them with what they name (`session:`, `service_key:`).
    */
   async rememberByKey<T>(key: string, load: () => Promise<{ accountId: string; value: T } | null>): Promise<T | null> {
     if (!(await this.fresh())) return (await load())?.value ?? null;

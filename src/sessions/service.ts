@@ -195,20 +195,21 @@ export class SessionService {
     const { db, cache, clock, policy } = this.deps;
     const now = clock.now();
     const tokenHash = sha256Hex(token);
-    let found = await cache.rememberByKey(tokenHash, async () => {
+    const key = `session:${tokenHash}`;
+    let found = await cache.rememberByKey(key, async () => {
       const row = await q.findLiveSessionByHash(db, tokenHash, now, policy.idleSeconds);
       return row ? { accountId: row.account.id, value: row } : null;
     });
     if (found && !q.isLive(found.session, now, policy.idleSeconds)) {
       // Memory's last-seen time may be older than another process's touch: ask the database.
       found = (await q.findLiveSessionByHash(db, tokenHash, now, policy.idleSeconds)) ?? null;
-      if (found) cache.update(found.account.id, tokenHash, found);
+      if (found) cache.update(found.account.id, key, found);
     }
     if (!found || found.account.status !== 'active') return null;
     if (now.getTime() - found.session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
       await q.touchSession(db, found.session.id, now, addSeconds(now, -TOUCH_INTERVAL_SECONDS));
       found = { account: found.account, session: { ...found.session, last_seen_at: now } };
-      cache.update(found.account.id, tokenHash, found);
+      cache.update(found.account.id, key, found);
     }
     return found;
   }

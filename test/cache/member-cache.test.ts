@@ -115,6 +115,20 @@ describe('the member cache: every change is seen by the very next request', () =
     expect((await me(t, member)).statusCode).toBe(401);
   });
 
+  it('a service key held in memory is no session: as a bearer token it is refused with 401', async () => {
+    const admin = await signUp(t);
+    await makeAdmin(t, admin.id);
+    const created = await t.app.inject({ method: 'POST', url: '/v1/admin/service-keys', headers: auth(admin.token), payload: { name: 'cache test' } });
+    expect(created.statusCode).toBe(201);
+    const key: string = created.json().key;
+    const gate = () => t.app.inject({ method: 'POST', url: '/v1/gate/check', headers: auth(key), payload: { accountId: admin.id, action: 'post_job' } });
+    expect((await gate()).statusCode).toBe(200);
+    expect((await gate()).statusCode).toBe(200);
+    // The key's hash is in memory now; a session lookup by the same hash must not find it.
+    expect((await me(t, { token: key })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/admin/service-keys', headers: auth(key) })).statusCode).toBe(401);
+  });
+
   it('closing the account ends its sessions at once', async () => {
     const member = await signUp(t);
     await primed(t, member);
