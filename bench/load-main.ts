@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import pg from 'pg';
 import { argonCeiling, bareFloor } from './baselines.js';
 import { loadOn, PEER_SCENARIOS, SCENARIOS, SEND_RATE, type Figure, type Options, type Scenario } from './load.js';
 import { peerLines, peerRun } from './peer/run.js';
 import { runScale } from './scale.js';
+import { withFreshPostgres } from './proc.js';
 
 /**
  * `npm run bench -- [scenario ...] [--duration s] [--connections n] [--pool n] [--db pglite|postgres|both]`
@@ -44,23 +43,6 @@ export function parseLoadArgs(argv: string[]): LoadArgs {
   return args;
 }
 
-/** A fresh database on the PostgreSQL server of DATABASE_URL (or the local one), dropped after. */
-async function withFreshPostgres<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `verity_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    return await fn(target.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 const SECRET = 'bench-secret-key-that-is-long-enough-0123456789';
 
 export async function runLoad(argv: string[]): Promise<void> {
@@ -78,12 +60,12 @@ export async function runLoad(argv: string[]): Promise<void> {
     console.error(`${db}: ${args.scenarios.join(', ')}`);
     const figures = db === 'pglite'
       ? await loadOn(db, env, args.scenarios, args, (b) => (body ||= b))
-      : await withFreshPostgres((url) => loadOn(db, { ...env, DATABASE_URL: url }, args.scenarios, args, (b) => (body ||= b)));
+      : await withFreshPostgres('bench', (url) => loadOn(db, { ...env, DATABASE_URL: url }, args.scenarios, args, (b) => (body ||= b)));
     // The peer (better-auth) on a fresh database of the same PostgreSQL, right after Verity.
     const peer = args.scenarios.filter((s) => (PEER_SCENARIOS as readonly string[]).includes(s));
     if (peer.length && db === 'postgres') {
       console.error(`${db}: the peer, better-auth: ${peer.join(', ')}`);
-      figures.push(...(await withFreshPostgres((url) => peerRun(db, url, peer, args, (b) => (body ||= b)))));
+      figures.push(...(await withFreshPostgres('bench', (url) => peerRun(db, url, peer, args, (b) => (body ||= b)))));
     } else if (peer.length && !args.dbs.includes('postgres')) peerNotes.push(`  (the peer runs on PostgreSQL only: ${peer.join(', ')} left out on ${db})`);
     // The baselines right after each database's scenarios: on a shared machine the load drifts.
     console.error(`${db}: baselines`);

@@ -1,8 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { projectRoot } from '../src/platform/paths.js';
 
 /**
@@ -120,5 +122,22 @@ export async function withRssPeak<T>(pid: number | undefined, work: () => Promis
     return { result, peakMb: peak };
   } finally {
     clearInterval(timer);
+  }
+}
+
+/** A fresh database `verity_<tag>_<random>` on the PostgreSQL server of DATABASE_URL (or the local one), dropped after. */
+export async function withFreshPostgres<T>(tag: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `verity_${tag}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const target = new URL(url);
+    target.pathname = `/${name}`;
+    return await fn(target.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
   }
 }

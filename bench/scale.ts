@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { call } from './client.js';
-import { startVerity, withRssPeak, type Proc } from './proc.js';
+import { startVerity, withFreshPostgres, withRssPeak, type Proc } from './proc.js';
+import { cannon as loadCannon } from './load.js';
 import { plainMember, seedAccountId, seedLogin, seedMembers, seedSessionId, seedToken, SEED_PASSWORD, tableSizes } from './seed.js';
 
 /**
@@ -75,24 +74,9 @@ function rotating(method: 'GET' | 'POST', path: string, make: (k: number) => { h
   } as autocannon.Request;
 }
 
-async function cannon(base: string, o: ScaleArgs, request: autocannon.Request, expected: number): Promise<Omit<Figure, 'accounts' | 'scenario' | 'rssMb'>> {
-  const options = { url: base, duration: o.duration, connections: o.connections, requests: [request] };
-  // A second's warm-up first (JIT, pools, the database's caches), as in bench/load.ts.
-  await autocannon({ ...options, duration: 1 });
-  let bad = 0;
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options, (error, done) => (error ? reject(error as Error) : resolve(done)));
-    instance.on('response', (_client, status) => {
-      if (status !== expected) bad++;
-    });
-  });
-  return {
-    rps: result.requests.total / Math.max(result.duration, 0.001),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    bad: bad + result.errors + result.timeouts,
-  };
+/** The load bench's runner (bench/load.ts: a second's warm-up, then the timed run), on one request. */
+function cannon(base: string, o: ScaleArgs, request: autocannon.Request, expected: number) {
+  return loadCannon({ url: base, duration: o.duration, connections: o.connections, requests: [request] }, expected);
 }
 
 /** `count` member indexes spread evenly over 0 … accounts−1, each passing `keep`. */
@@ -168,21 +152,6 @@ async function onSize(url: string, accounts: number, o: ScaleArgs): Promise<Figu
   return figures;
 }
 
-async function withFreshPostgres<T>(tag: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `verity_scale_${tag}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    return await fn(target.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 export async function runScale(argv: string[]): Promise<void> {
   const o = parseScaleArgs(argv);
@@ -191,7 +160,7 @@ export async function runScale(argv: string[]): Promise<void> {
   const figures: Figure[] = [];
   for (const accounts of o.sizes) {
     console.error(`postgres, ${accounts} members: ${o.scenarios.join(', ')}`);
-    figures.push(...(await withFreshPostgres(String(accounts), (url) => onSize(url, accounts, o))));
+    figures.push(...(await withFreshPostgres(`scale_${accounts}`, (url) => onSize(url, accounts, o))));
   }
   console.log('');
   console.log('members    scenario  req/s  p50 ms  p99 ms  RSS MB  n       unexpected');
