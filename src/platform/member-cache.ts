@@ -83,12 +83,8 @@ export class MemberCache {
   /** A value of the account's, loaded once and kept until the account changes. */
   async remember<T>(accountId: string, slot: string, load: () => Promise<T>): Promise<T> {
     if (!(await this.fresh())) return load();
-    const found = this.buckets.get(accountId)?.get(slot);
-    if (found && this.now() - found.at < this.maxAgeMs) {
-      this.options.onLookup?.('hit');
-      return found.value as T;
-    }
-    this.options.onLookup?.('miss');
+    const found = this.held(accountId, slot);
+    if (found) return found.value as T;
     const started = this.epoch;
     const value = await load();
     this.store(accountId, slot, value, started);
@@ -102,18 +98,21 @@ export class MemberCache {
    */
   async rememberByKey<T>(key: string, load: () => Promise<{ accountId: string; value: T } | null>): Promise<T | null> {
     if (!(await this.fresh())) return (await load())?.value ?? null;
-    const accountId = this.keys.get(key);
-    const found = accountId ? this.buckets.get(accountId)?.get(key) : undefined;
-    if (found && this.now() - found.at < this.maxAgeMs) {
-      this.options.onLookup?.('hit');
-      return found.value as T;
-    }
-    this.options.onLookup?.('miss');
+    const found = this.held(this.keys.get(key), key);
+    if (found) return found.value as T;
     const started = this.epoch;
     const loaded = await load();
     if (!loaded) return null;
     if (this.store(loaded.accountId, key, loaded.value, started)) this.keys.set(key, loaded.accountId);
     return loaded.value;
+  }
+
+  /** The value kept under `slot` of the account while young enough, counted as a hit or a miss. */
+  private held(accountId: string | undefined, slot: string): Stored | undefined {
+    const found = accountId === undefined ? undefined : this.buckets.get(accountId)?.get(slot);
+    const live = found && this.now() - found.at < this.maxAgeMs ? found : undefined;
+    this.options.onLookup?.(live ? 'hit' : 'miss');
+    return live;
   }
 
   /** Replaces a kept value in place (a session's last-seen time after its touch). */
@@ -126,12 +125,7 @@ export class MemberCache {
   forget(accountId: string): void {
     this.epoch++;
     this.changedAt.set(accountId, this.epoch);
-    const bucket = this.buckets.get(accountId);
-    if (bucket) {
-      this.size -= bucket.size;
-      for (const key of bucket.keys()) if (this.keys.get(key) === accountId) this.keys.delete(key);
-      this.buckets.delete(accountId);
-    }
+    this.drop(accountId);
     // The change times only matter to loads in flight: rather than let them pile up, refuse
     // every load that started before now.
     if (this.changedAt.size > 10_000) {
@@ -192,13 +186,16 @@ export class MemberCache {
 
   /** Drops the oldest tenth of the buckets (Map order is insertion order). */
   private evictOldest(): void {
-    let drop = Math.ceil(this.buckets.size / 10);
-    for (const [accountId, bucket] of this.buckets) {
-      if (drop-- <= 0) break;
-      this.size -= bucket.size;
-      for (const key of bucket.keys()) if (this.keys.get(key) === accountId) this.keys.delete(key);
-      this.buckets.delete(accountId);
-    }
+    const oldest = [...this.buckets.keys()].slice(0, Math.ceil(this.buckets.size / 10));
+    for (const accountId of oldest) this.drop(accountId);
+  }
+
+  private drop(accountId: string): void {
+    const bucket = this.buckets.get(accountId);
+    if (!bucket) return;
+    this.size -= bucket.size;
+    for (const key of bucket.keys()) if (this.keys.get(key) === accountId) this.keys.delete(key);
+    this.buckets.delete(accountId);
   }
 
   async stop(): Promise<void> {
